@@ -1,0 +1,236 @@
+"""Extract indicator facts from bulletin text.
+
+For each quantity in the text, the indicator is read from the term it counts: first the noun phrase right after
+its measure word (``19家社会工作服务机构``), else the nearest term before it in the same enumeration item
+(``社工站167个``). A number followed by some other noun (``1825个乡镇``) counts that noun and is no fact. The unit
+must be one the indicator admits. Clauses that state plans, ratios, honours or prices are skipped.
+
+The region is the most specific place named before the number in its sentence when that place lies within (or
+above) the article's region; a collective word (全市, 全县) means the article's region at that level; a sentence
+whose last named place lies outside the article is about somewhere else and yields nothing; otherwise the
+article's region stands.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import date
+
+from etl.extract.articles import infer_region, split_articles
+from etl.extract.lexicon import Lexicon, load_lexicon
+from etl.extract.numbers import Quantity, find_quantities
+from etl.models import Fact
+from etl.regions import NATIONAL, Gazetteer, load_gazetteer
+from etl.textnorm import NormText, normalize, split_clauses, split_sentences
+
+# After a count, these start a verb or particle, so the count closes on the term before it.
+_CLOSERS = (
+    *"的等已均全共被在和与及并为、，。；）)",
+    "以上", "左右", "参加", "参与", "入驻", "进驻", "提供", "开展", "服务", "覆盖", "惠及", "实现", "完成", "建成",
+    "投入", "用于", "其中", "受益", "获得", "分别", "达到", "发挥", "深入", "扎根",
+)
+_AFTER_WINDOW = 10
+_BEFORE_WINDOW = 14
+# Units that name their indicator by themselves when no term is found.
+_UNIT_DEFAULT = {"人次": "people_served", "元": "funding"}
+_INCREMENT = ("新增", "新建", "新培育", "新招募", "新发展", "新注册", "新认定")
+
+
+@dataclass(frozen=True)
+class _Trigger:
+    start: int
+    end: int
+    code: str
+
+
+def extract_text(
+    text: str,
+    bulletin_id: str = "",
+    title: str = "",
+    issuer_region: str | None = None,
+    published: date | None = None,
+    region_hint: str | None = None,
+    split: bool = True,
+) -> list[Fact]:
+    """Facts of one page. With ``split``, a newspaper page is cut into articles, each with its own region."""
+    gaz = load_gazetteer()
+    lex = load_lexicon()
+    facts: list[Fact] = []
+    spans = split_articles(text, gaz) if split else []
+    if len(spans) <= 1:
+        spans_iter = [(0, len(text), region_hint)]
+    else:
+        spans_iter = [(s.start, s.end, s.region) for s in spans]
+    for start, end, hint in spans_iter:
+        norm = normalize(text[start:end])
+        region = hint or infer_region(norm.text, gaz, title=title if len(spans_iter) == 1 else "",
+                                      issuer=issuer_region)
+        for f in _extract_article(norm, region, gaz, lex, bulletin_id, published):
+            facts.append(_shift(f, start))
+    return facts
+
+
+def _shift(f: Fact, offset: int) -> Fact:
+    if not offset:
+        return f
+    return Fact(**{**f.as_dict(), "span_start": f.span_start + offset, "span_end": f.span_end + offset})
+
+
+def _extract_article(
+    norm: NormText, region: str | None, gaz: Gazetteer, lex: Lexicon, bulletin_id: str, published: date | None
+) -> list[Fact]:
+    text = norm.text
+    masked = [(m.start(), m.end()) for m in lex.false_friend_re.finditer(text)]
+    triggers = [
+        _Trigger(m.start(), m.end(), lex.term_owner[m.group(0)])
+        for m in lex.trigger_re.finditer(text)
+        if not any(s <= m.start() < e or s < m.end() <= e for s, e in masked)
+    ]
+    trig_starts = [t.start for t in triggers]
+    quantities = find_quantities(text)
+    clauses = split_clauses(text)
+    clause_starts = [c[0] for c in clauses]
+    sentences = split_sentences(text)
+    sent_starts = [s[0] for s in sentences]
+    mentions = gaz.mentions(text)
+    context = {m.codes[0] for m in mentions if len(m.codes) == 1}
+    if region:
+        context.add(region)
+    out: list[Fact] = []
+    for qi, q in enumerate(quantities):
+        if q.target or not q.unit:
+            continue
+        ci = bisect_right(clause_starts, q.start) - 1
+        if ci < 0:
+            continue
+        c_start, c_end = clauses[ci]
+        seg_start = max(c_start, text.rfind("、", c_start, q.start) + 1)
+        seg_end = text.find("、", q.end, c_end)
+        seg_end = c_end if seg_end < 0 else seg_end
+        before = text[c_start : q.start]
+        si = bisect_right(sent_starts, q.start) - 1
+        if _excluded(before, text[sentences[si][0] : q.start], lex):
+            continue
+        code = _indicator(q, qi, quantities, text, triggers, trig_starts, seg_start, seg_end, lex)
+        if code is None:
+            continue
+        rule = lex.rules[code]
+        if q.unit in rule.cue_units and not any(c in before for c in rule.cues):
+            continue
+        if code == "station_coverage_rate" and q.value > 100:
+            continue
+        r = _fact_region(mentions, sentences[si][0], q.start, region, gaz, context)
+        if r is None:
+            continue
+        ev_start, ev_end = c_start, c_end
+        while ev_start < ev_end and text[ev_start] in " \n“”\"'":
+            ev_start += 1
+        o_start, o_end = norm.original_span(ev_start, ev_end)
+        out.append(
+            Fact(
+                bulletin_id=bulletin_id,
+                indicator=code,
+                region_code=r,
+                region_name=gaz.name(r),
+                value=float(q.value),
+                unit=_base_unit(code, lex),
+                qualifier=q.qualifier,
+                change="increment" if any(w in before for w in _INCREMENT) else "level",
+                evidence=text[ev_start:ev_end],
+                span_start=o_start,
+                span_end=o_end,
+                value_high=float(q.high) if q.high is not None else None,
+                period=published.isoformat() if published else None,
+            )
+        )
+    return out
+
+
+def _base_unit(code: str, lex: Lexicon) -> str:
+    return lex.rules[code].unit
+
+
+def _excluded(clause_before: str, sentence_before: str, lex: Lexicon) -> bool:
+    for kind, words in lex.exclusions.items():
+        scope = sentence_before if kind == "plan_sentence" else clause_before
+        if any(w in scope for w in words):
+            return True
+    return False
+
+
+def _indicator(
+    q: Quantity,
+    qi: int,
+    quantities: list[Quantity],
+    text: str,
+    triggers: list[_Trigger],
+    trig_starts: list[int],
+    seg_start: int,
+    seg_end: int,
+    lex: Lexicon,
+) -> str | None:
+    next_q = quantities[qi + 1].start if qi + 1 < len(quantities) else len(text)
+    # 1. The noun phrase after the measure word.
+    i = bisect_right(trig_starts, q.end - 1)
+    limit = min(q.end + _AFTER_WINDOW, seg_end, next_q)
+    while i < len(triggers) and triggers[i].start < limit:
+        t = triggers[i]
+        gap = text[q.end : t.start]
+        if "的" in gap[1:]:
+            break  # 三个层级的…服务站: the count is of what stands before 的
+        if not any(ch.isdigit() for ch in gap) and q.unit in lex.rules[t.code].measure_words:
+            return t.code
+        i += 1
+    follow = text[q.end : q.end + 1]
+    noun_follows = bool(follow) and "\u4e00" <= follow <= "\u9fff" and not text[q.end :].startswith(_CLOSERS)
+    if noun_follows and q.unit not in _UNIT_DEFAULT:
+        return None
+    # 2. The nearest term before the number in its enumeration item.
+    j = bisect_right(trig_starts, q.start) - 1
+    while j >= 0:
+        t = triggers[j]
+        if t.end > q.start:
+            j -= 1
+            continue
+        if t.start < seg_start or q.start - t.end > _BEFORE_WINDOW:
+            break
+        if q.unit in lex.rules[t.code].measure_words:
+            return t.code
+        j -= 1
+    # 3. Units that imply their indicator.
+    return _UNIT_DEFAULT.get(q.unit)
+
+
+def _fact_region(
+    mentions: list, sent_start: int, pos: int, article: str | None, gaz: Gazetteer, context: set[str]
+) -> str | None:
+    for m in reversed(mentions):
+        if m.end > pos:
+            continue
+        if m.start < sent_start:
+            break
+        if m.collective:
+            if m.collective == "country" and article != NATIONAL:
+                continue
+            resolved = gaz.resolve_collective(m.collective, article)
+            if resolved and article and resolved != article and gaz.is_within(article, resolved):
+                continue  # 在全省率先 in a city report compares, it does not widen the scope
+            if resolved:
+                return resolved
+            continue
+        code = gaz.disambiguate(m.codes, context)
+        if code is None:
+            continue
+        if article is None or article == NATIONAL:
+            return code
+        if gaz.is_within(code, article):
+            return code  # a place inside the article's region
+        if gaz.is_within(article, code):
+            continue  # the region above (重庆儿童基金会 in a 城口县 report) names an organisation's home, not a scope
+        return None  # the sentence is about another place
+    return article
+
+
+_WS = re.compile(r"\s+")

@@ -1,0 +1,102 @@
+"""Typed records passed between stages."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+EXTRACTOR_VERSION = "0.2.0"
+
+
+@dataclass(frozen=True)
+class BulletinRef:
+    """A bulletin found on a list page or feed, not yet fetched."""
+
+    source_id: str
+    url: str
+    title: str = ""
+    published: date | None = None
+
+
+@dataclass(frozen=True)
+class RawPage:
+    """A fetched body as stored in the raw zone."""
+
+    source_id: str
+    url: str
+    status: int
+    content_hash: str
+    fetched_at: datetime
+    encoding: str
+    headers: dict[str, str]
+    size: int
+    path: str  # relative path of the body inside the raw zone
+
+
+@dataclass(frozen=True)
+class Bulletin:
+    """One article: a page, or one article of a newspaper page."""
+
+    bulletin_id: str
+    source_id: str
+    url: str
+    title: str
+    published: date | None
+    text: str
+    issuer_region: str | None
+    article_index: int = 0
+    content_hash: str = ""
+    fetched_at: datetime | None = None
+    region_hint: str | None = None  # region of a newspaper article's headline
+
+
+@dataclass(frozen=True)
+class Fact:
+    bulletin_id: str
+    indicator: str
+    region_code: str
+    region_name: str
+    value: float
+    unit: str
+    qualifier: str
+    change: str  # "level" (a stock or total) or "increment" (新增)
+    evidence: str
+    span_start: int
+    span_end: int
+    value_high: float | None = None
+    period: str | None = None
+    extractor_version: str = EXTRACTOR_VERSION
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class SourceStats:
+    """Reconciled counts of one source in one run: discovered = fetched + not_modified + skipped + failed."""
+
+    source_id: str
+    discovered: int = 0
+    fetched: int = 0
+    not_modified: int = 0
+    skipped: int = 0
+    failed: int = 0
+    parsed: int = 0
+    facts: int = 0
+    quarantined: int = 0
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    def reconciles(self) -> bool:
+        return self.discovered == self.fetched + self.not_modified + self.skipped + self.failed
+
+
+def bulletin_id(source_id: str, url: str, article_index: int = 0) -> str:
+    """Stable id of a bulletin: the same page (and article) keeps its id across runs and edits."""
+    key = f"{source_id}\x1f{url}\x1f{article_index}"
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
