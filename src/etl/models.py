@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 EXTRACTOR_VERSION = "0.2.0"
 
@@ -92,9 +93,16 @@ class SourceStats:
         return self.discovered == self.fetched + self.not_modified + self.skipped + self.failed
 
 
+def url_key(url: str) -> str:
+    """A page's identity within its source: path and query. Bureau sites move between http and https and
+    between host names; the page is the same one (and the demo sites get new ports every run)."""
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
 def bulletin_id(source_id: str, url: str, article_index: int = 0) -> str:
     """Stable id of a bulletin: the same page (and article) keeps its id across runs and edits."""
-    key = f"{source_id}\x1f{url}\x1f{article_index}"
+    key = f"{source_id}\x1f{url_key(url)}\x1f{article_index}"
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
 
 

@@ -37,7 +37,11 @@ class NormText:
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) span of the normalised text to the original text."""
         if start >= end:
-            o = self.offsets[start] if start < len(self.offsets) else (self.offsets[-1] + 1 if self.offsets else 0)
+            o = (
+                self.offsets[start]
+                if start < len(self.offsets)
+                else (self.offsets[-1] + 1 if self.offsets else 0)
+            )
             return o, o
         return self.offsets[start], self.offsets[end - 1] + 1
 
@@ -71,7 +75,10 @@ def normalize(text: str) -> NormText:
             if not out or j >= n:
                 pass
             elif has_break and (
-                prev in _BREAK_KEEPERS or _ends_heading(out) or _short_line(src, i) or _ENUM_START.match(src, j)
+                prev in _BREAK_KEEPERS
+                or _ends_heading(out)
+                or _short_line(src, i)
+                or _ENUM_START.match(src, j)
             ):
                 out.append("\n")
                 offs.append(i)
@@ -90,7 +97,9 @@ def normalize(text: str) -> NormText:
 
 # Lines shorter than this are cells, headings or list items, not a column wrapped mid-sentence.
 _MIN_WRAPPED_LINE = 8
-_ENUM_START = re.compile(r"[一二三四五六七八九十]+、|\d+[、.．](?!\d)|[（(][一二三四五六七八九十\d]+[）)]|第[一二三四五六七八九十]+[，、是]")
+_ENUM_START = re.compile(
+    r"[一二三四五六七八九十]+、|\d+[、.．](?!\d)|[（(][一二三四五六七八九十\d]+[）)]|第[一二三四五六七八九十]+[，、是]"
+)
 
 
 def _short_line(src: str, i: int) -> bool:

@@ -28,8 +28,30 @@ from etl.textnorm import NormText, normalize, split_clauses, split_sentences
 # After a count, these start a verb or particle, so the count closes on the term before it.
 _CLOSERS = (
     *"的等已均全共被在和与及并为、，。；）)",
-    "以上", "左右", "参加", "参与", "入驻", "进驻", "提供", "开展", "服务", "覆盖", "惠及", "实现", "完成", "建成",
-    "投入", "用于", "其中", "受益", "获得", "分别", "达到", "发挥", "深入", "扎根",
+    "以上",
+    "左右",
+    "参加",
+    "参与",
+    "入驻",
+    "进驻",
+    "提供",
+    "开展",
+    "服务",
+    "覆盖",
+    "惠及",
+    "实现",
+    "完成",
+    "建成",
+    "投入",
+    "用于",
+    "其中",
+    "受益",
+    "获得",
+    "分别",
+    "达到",
+    "发挥",
+    "深入",
+    "扎根",
 )
 _AFTER_WINDOW = 10
 _BEFORE_WINDOW = 14
@@ -65,8 +87,9 @@ def extract_text(
         spans_iter = [(s.start, s.end, s.region) for s in spans]
     for start, end, hint in spans_iter:
         norm = normalize(text[start:end])
-        region = hint or infer_region(norm.text, gaz, title=title if len(spans_iter) == 1 else "",
-                                      issuer=issuer_region)
+        region = hint or infer_region(
+            norm.text, gaz, title=title if len(spans_iter) == 1 else "", issuer=issuer_region
+        )
         for f in _extract_article(norm, region, gaz, lex, bulletin_id, published):
             facts.append(_shift(f, start))
     return facts

@@ -63,7 +63,9 @@ def parse_lexicon(data: dict, origin: str = "lexicon.toml") -> Lexicon:
         if code not in specs:
             raise LexiconError(f"{origin}: indicator[{i}] has unknown code {code!r}; known: {sorted(specs)}")
         if entry.get("unit") != specs[code].unit:
-            raise LexiconError(f"{origin}: indicator {code}: unit {entry.get('unit')!r} != {specs[code].unit!r}")
+            raise LexiconError(
+                f"{origin}: indicator {code}: unit {entry.get('unit')!r} != {specs[code].unit!r}"
+            )
         triggers = entry.get("triggers") or []
         if not triggers or not entry.get("measure_words"):
             raise LexiconError(f"{origin}: indicator {code}: triggers and measure_words must not be empty")

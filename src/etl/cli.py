@@ -1,0 +1,249 @@
+"""The ``etl`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+
+from etl import settings
+
+
+def load_flow_module(name: str) -> ModuleType:
+    """Import ``flows/<name>.py`` from the checkout (or the copy shipped inside the wheel)."""
+    settings.configure_prefect_env()
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "flows" / f"{name}.py", here.parents[1] / "flows" / f"{name}.py"):
+        if candidate.is_file():
+            spec = importlib.util.spec_from_file_location(f"flows.{name}", candidate)
+            assert spec and spec.loader
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module
+            spec.loader.exec_module(module)
+            return module
+    raise SystemExit(f"etl: flow module flows/{name}.py not found next to the package")
+
+
+def _db(args: argparse.Namespace) -> Path:
+    return Path(args.db).resolve() if args.db else settings.default_db()
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from etl.extract.facts import extract_text
+    from etl.parse import ParseError, parse_html
+
+    out = sys.stdout
+    status = 0
+    for name in args.files:
+        path = Path(name)
+        try:
+            raw = path.read_bytes()
+        except OSError as e:
+            print(f"etl extract: {path}: cannot read: {e.strerror}", file=sys.stderr)
+            status = 1
+            continue
+        from etl.charset import decode
+
+        text, _ = decode(raw)
+        title = ""
+        if path.suffix.lower() in (".html", ".htm") or text.lstrip().lower().startswith(
+            ("<!doctype", "<html")
+        ):
+            try:
+                page = parse_html(text)
+            except ParseError as e:
+                print(f"etl extract: {path}: {e}", file=sys.stderr)
+                status = 1
+                continue
+            text, title = page.text, page.title
+        for f in extract_text(text, bulletin_id=path.stem, title=title):
+            d = {"doc": path.stem, **f.as_dict()}
+            if args.format == "jsonl":
+                out.write(json.dumps(d, ensure_ascii=False) + "\n")
+            else:
+                out.write(
+                    f"{path.stem}\t{f.indicator}\t{f.region_code} {f.region_name}\t{f.value:g}\t"
+                    f"{f.qualifier}\t{f.evidence}\n"
+                )
+    return status
+
+
+def _print_scorecard(db: Path) -> None:
+    from etl.report_terminal import scorecard_table
+    from etl.warehouse import connect
+
+    con = connect(db, read_only=True)
+    try:
+        print(scorecard_table(con))
+    finally:
+        con.close()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from etl.demo.server import DemoSites
+
+    db = _db(args)
+    nightly = load_flow_module("nightly").nightly
+    started = time.monotonic()
+    with DemoSites() as sites:
+        src_dir = db.parent / "demo-sources"
+        src_dir.mkdir(parents=True, exist_ok=True)
+        (src_dir / "demo.toml").write_text(sites.sources_toml(), encoding="utf-8")
+        print(f"demo: {len(sites.sites)} bureau sites serving on 127.0.0.1; warehouse {db}", flush=True)
+        stats = nightly(sources=str(src_dir), db=str(db), lock_timeout=args.lock_timeout)
+    return _finish(stats, db, started)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    db = _db(args)
+    nightly = load_flow_module("nightly").nightly
+    started = time.monotonic()
+    stats = nightly(sources=args.sources, db=str(db), lag_days=args.lag_days, lock_timeout=args.lock_timeout)
+    return _finish(stats, db, started)
+
+
+def _finish(stats: list[dict], db: Path, started: float) -> int:
+    from etl.models import SourceStats
+    from etl.summary import summary_text
+
+    objs = [SourceStats(**s) for s in stats]
+    print("\nRun summary")
+    print(summary_text(objs))
+    print(f"\nCross-region scorecard ({db})")
+    _print_scorecard(db)
+    print(f"\nfinished in {time.monotonic() - started:.1f}s")
+    return 0 if all(s.reconciles() for s in objs) else 1
+
+
+def cmd_indicators(args: argparse.Namespace) -> int:
+    from etl.report_terminal import query_mart
+    from etl.warehouse import connect
+
+    con = connect(_db(args), read_only=True)
+    try:
+        return query_mart(con, args)
+    finally:
+        con.close()
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from etl.report_terminal import check_report
+    from etl.warehouse import connect
+
+    con = connect(_db(args), read_only=True)
+    try:
+        print(check_report(con))
+    finally:
+        con.close()
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from etl.sources import load_sources
+    from etl.summary import render_table
+
+    srcs = load_sources(Path(args.sources))
+    state: dict[str, tuple] = {}
+    db = _db(args)
+    if db.exists():
+        from etl.warehouse import connect
+
+        con = connect(db, read_only=True)
+        try:
+            for row in con.execute(
+                "select source_id, cursor_date, last_run_at, last_status from source_state"
+            ).fetchall():
+                state[row[0]] = row[1:]
+        finally:
+            con.close()
+    rows = [
+        [
+            s.id,
+            s.name,
+            s.kind,
+            s.region or "",
+            s.list_url,
+            *(str(v or "") for v in state.get(s.id, ("", "", ""))),
+        ]
+        for s in srcs
+    ]
+    print(
+        render_table(["id", "name", "kind", "region", "list_url", "cursor", "last_run", "last_status"], rows)
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="etl", description="Civil-affairs bulletins → DuckDB indicator warehouse"
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def with_db(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--db", help=f"warehouse file (default: {settings.default_db()}; ETL_HOME moves it)")
+
+    sp = sub.add_parser(
+        "demo", help="serve the bundled demo bureau sites and run the nightly flow against them"
+    )
+    with_db(sp)
+    sp.add_argument("--lock-timeout", type=float, default=120.0, help="seconds to wait for another writer")
+    sp.set_defaults(func=cmd_demo)
+
+    sp = sub.add_parser("run", help="run the nightly flow against the configured sources")
+    with_db(sp)
+    sp.add_argument(
+        "--sources", default="sources", help="source registry: a TOML file or a directory of them"
+    )
+    sp.add_argument("--lag-days", type=int, default=30, help="re-read this many days before each cursor")
+    sp.add_argument("--lock-timeout", type=float, default=600.0, help="seconds to wait for another writer")
+    sp.set_defaults(func=cmd_run)
+
+    sp = sub.add_parser("extract", help="print the facts of text/HTML files (no warehouse needed)")
+    sp.add_argument("files", nargs="+")
+    sp.add_argument("--format", choices=["jsonl", "table"], default="jsonl")
+    sp.set_defaults(func=cmd_extract)
+
+    sp = sub.add_parser("indicators", help="query the marts")
+    with_db(sp)
+    sp.add_argument(
+        "--view",
+        default="mart_region_indicator_latest",
+        choices=["mart_region_indicator_latest", "mart_region_scorecard"],
+    )
+    sp.add_argument("--indicator")
+    sp.add_argument("--region", help="region code or name")
+    sp.add_argument("--level", choices=["country", "province", "prefecture", "county"])
+    sp.add_argument("--province", help="province code (e.g. 320000)")
+    sp.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table")
+    sp.add_argument("--out", help="output file (required for parquet)")
+    sp.set_defaults(func=cmd_indicators)
+
+    sp = sub.add_parser("check", help="quarantine and reconciliation of counts")
+    with_db(sp)
+    sp.set_defaults(func=cmd_check)
+
+    sp = sub.add_parser("sources", help="list the configured sources with their cursor and last run")
+    with_db(sp)
+    sp.add_argument("--sources", default="sources")
+    sp.set_defaults(func=cmd_sources)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from etl.sources import SourceConfigError
+    from etl.warehouse import WarehouseError
+
+    try:
+        return args.func(args)
+    except (SourceConfigError, WarehouseError) as e:
+        print(f"etl {args.command}: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""Find bulletins on a source: list pages newest-first with pagination, or an RSS/Atom feed."""
+
+from __future__ import annotations
+
+import email.utils
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import urljoin
+
+from defusedxml import ElementTree
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+from etl.charset import decode
+from etl.fetch import Fetcher
+from etl.models import BulletinRef
+from etl.parse import parse_date
+from etl.sources import Source
+
+
+@dataclass
+class Discovery:
+    refs: list[BulletinRef] = field(default_factory=list)
+    pages: int = 0
+    failures: list[dict[str, str]] = field(default_factory=list)  # list pages that failed
+    stopped_because: str = ""
+
+
+@dataclass(frozen=True)
+class Window:
+    start: date
+    end: date
+
+    def contains(self, d: date | None) -> bool:
+        return d is None or self.start <= d <= self.end
+
+
+async def discover(source: Source, fetcher: Fetcher, window: Window) -> Discovery:
+    if source.kind == "rss":
+        return await _discover_feed(source, fetcher, window)
+    return await _discover_html_list(source, fetcher, window)
+
+
+async def _get_text(source: Source, fetcher: Fetcher, url: str, out: Discovery) -> str | None:
+    res = await fetcher.get(url, source.allowed_hosts, source.politeness.concurrency, source.politeness.delay)
+    if not res.ok:
+        out.failures.append(
+            {"url": url, "status": str(res.status), "error": res.error or f"HTTP {res.status}"}
+        )
+        return None
+    text, _ = decode(res.body or b"", res.headers.get("content-type"), source.encoding)
+    return text
+
+
+async def _discover_html_list(source: Source, fetcher: Fetcher, window: Window) -> Discovery:
+    out = Discovery()
+    url: str | None = source.list_url
+    seen_pages: set[str] = set()
+    seen_refs: set[str] = set()
+    while url:
+        if url in seen_pages:
+            out.stopped_because = f"list page {url} repeats"
+            break
+        if out.pages >= source.max_pages:
+            out.stopped_because = f"max_pages {source.max_pages} reached"
+            break
+        seen_pages.add(url)
+        html = await _get_text(source, fetcher, url, out)
+        if html is None:
+            out.stopped_because = f"list page {url} failed"
+            break
+        out.pages += 1
+        tree = HTMLParser(html)
+        items = tree.css(source.item_selector)
+        new_on_page = 0
+        older = 0
+        for item in items:
+            link = item.css_first(source.link_selector)
+            href = link.attributes.get("href") if link is not None else None
+            if not href:
+                continue
+            abs_url = urljoin(url, href)
+            if abs_url in seen_refs:
+                continue
+            when = None
+            if source.item_date_selector:
+                d = item.css_first(source.item_date_selector)
+                when = parse_date(d.text(strip=True)) if d is not None else None
+            if when is None:
+                when = parse_date(item.text(separator=" ", strip=True))
+            if when is not None and when < window.start:
+                older += 1
+                continue
+            if when is not None and when > window.end:
+                continue
+            seen_refs.add(abs_url)
+            new_on_page += 1
+            title = link.attributes.get("title") or link.text(strip=True)
+            out.refs.append(BulletinRef(source.id, abs_url, title, when))
+        if not items:
+            out.stopped_because = f"list page {url} has no items matching {source.item_selector!r}"
+            if out.pages == 1:
+                out.failures.append({"url": url, "status": "200", "error": out.stopped_because})
+            break
+        if older and not new_on_page:
+            out.stopped_because = "reached the window's start"
+            break
+        if new_on_page == 0 and not older:
+            out.stopped_because = f"list page {url} holds nothing new"
+            break
+        nxt = tree.css_first(source.next_selector) if source.next_selector else None
+        href = nxt.attributes.get("href") if nxt is not None else None
+        url = urljoin(url, href) if href else None
+        if url is None:
+            out.stopped_because = "last list page"
+    return out
+
+
+async def _discover_feed(source: Source, fetcher: Fetcher, window: Window) -> Discovery:
+    out = Discovery()
+    text = await _get_text(source, fetcher, source.list_url, out)
+    if text is None:
+        out.stopped_because = "feed failed"
+        return out
+    out.pages = 1
+    try:
+        root = ElementTree.fromstring(text.encode("utf-8"))
+    except Exception as e:  # defusedxml raises its own errors for entity tricks, ParseError for bad XML
+        out.failures.append({"url": source.list_url, "status": "200", "error": f"feed not parseable: {e}"})
+        out.stopped_because = "feed not parseable"
+        return out
+    atom = "{http://www.w3.org/2005/Atom}"
+    entries = root.findall(".//item") or root.findall(f".//{atom}entry")
+    for e in entries:
+        link = e.findtext("link") or ""
+        if not link:
+            node = e.find(f"{atom}link")
+            link = node.get("href", "") if node is not None else ""
+        title = (e.findtext("title") or e.findtext(f"{atom}title") or "").strip()
+        raw_date = e.findtext("pubDate") or e.findtext(f"{atom}updated") or e.findtext(f"{atom}published")
+        when = _feed_date(raw_date)
+        if not link.strip() or not window.contains(when):
+            continue
+        out.refs.append(BulletinRef(source.id, urljoin(source.list_url, link.strip()), title, when))
+    out.stopped_because = "feed read"
+    return out
+
+
+def _feed_date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value).date()
+    except (TypeError, ValueError):
+        return parse_date(value)

@@ -1,0 +1,350 @@
+"""Idempotent loading of one source batch into the warehouse, in one transaction.
+
+Everything a batch fetched replaces what the warehouse held for the same pages (bulletins, facts and quarantine
+rows keyed by source + URL), so loading the same window again leaves the same warehouse. Frames are inserted
+whole (executemany was measured ~1,000x slower).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from datetime import UTC, datetime
+
+import duckdb
+import pandas as pd
+
+from etl.models import SourceStats, url_key
+from etl.pipeline import SourceBatch
+from etl.validate import bulletin_schema, fact_schema, validate
+
+_BULLETIN_COLS = [
+    "bulletin_id",
+    "source_id",
+    "url",
+    "url_key",
+    "article_index",
+    "title",
+    "published",
+    "issuer_region",
+    "region_hint",
+    "content_hash",
+    "fetched_at",
+    "text",
+    "run_id",
+]
+_FACT_COLS = [
+    "fact_id",
+    "bulletin_id",
+    "source_id",
+    "indicator",
+    "region_code",
+    "value",
+    "value_high",
+    "unit",
+    "qualifier",
+    "change",
+    "evidence",
+    "span_start",
+    "span_end",
+    "extractor_version",
+    "run_id",
+]
+
+
+def fact_id(bulletin_id: str, indicator: str, region_code: str, value: float, span_start: int) -> str:
+    key = f"{bulletin_id}|{indicator}|{region_code}|{value!r}|{span_start}"
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+
+def _frames(batch: SourceBatch, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    b_rows = [
+        {
+            "bulletin_id": b.bulletin_id,
+            "source_id": b.source_id,
+            "url": b.url,
+            "url_key": url_key(b.url),
+            "article_index": b.article_index,
+            "title": b.title,
+            "published": b.published,
+            "issuer_region": b.issuer_region,
+            "region_hint": b.region_hint,
+            "content_hash": b.content_hash,
+            "fetched_at": b.fetched_at,
+            "text": b.text,
+            "run_id": run_id,
+        }
+        for b in batch.bulletins
+    ]
+    f_rows = [
+        {
+            "fact_id": fact_id(f.bulletin_id, f.indicator, f.region_code, f.value, f.span_start),
+            "bulletin_id": f.bulletin_id,
+            "source_id": batch.source_id,
+            "indicator": f.indicator,
+            "region_code": f.region_code,
+            "value": float(f.value),
+            "value_high": f.value_high,
+            "unit": f.unit,
+            "qualifier": f.qualifier,
+            "change": f.change,
+            "evidence": f.evidence,
+            "span_start": f.span_start,
+            "span_end": f.span_end,
+            "extractor_version": f.extractor_version,
+            "run_id": run_id,
+        }
+        for f in batch.facts
+    ]
+    bdf = pd.DataFrame(b_rows, columns=_BULLETIN_COLS)
+    fdf = pd.DataFrame(f_rows, columns=_FACT_COLS)
+    bdf["article_index"] = bdf["article_index"].astype("int64")
+    fdf["value"] = fdf["value"].astype("float64")
+    fdf["value_high"] = fdf["value_high"].astype("float64")
+    fdf["span_start"] = fdf["span_start"].astype("int64")
+    fdf["span_end"] = fdf["span_end"].astype("int64")
+    return bdf, fdf
+
+
+def load_batch(
+    con: duckdb.DuckDBPyConnection, batch: SourceBatch, run_id: str, move_cursor: bool = True
+) -> SourceStats:
+    """Validate and load one batch; returns its stats with facts and quarantine counts filled in."""
+    now = datetime.now(UTC)
+    stats = batch.stats
+    bdf, fdf = _frames(batch, run_id)
+    vb = validate(bdf, bulletin_schema(), "bulletin", "bulletin_id")
+    rejected_bulletins = {r["record_key"] for r in vb.rejected}
+    orphan = fdf["bulletin_id"].isin(rejected_bulletins)
+    quarantine = list(batch.quarantine) + vb.rejected
+    for _, row in fdf[orphan].iterrows():
+        quarantine.append(
+            {
+                "layer": "fact",
+                "record_key": row["bulletin_id"],
+                "source_id": batch.source_id,
+                "check": "bulletin_quarantined",
+                "reason": f"its bulletin {row['bulletin_id']} was quarantined",
+                "row": json.loads(json.dumps(row.to_dict(), default=str, ensure_ascii=False)),
+            }
+        )
+    vf = validate(fdf[~orphan], fact_schema(), "fact", "bulletin_id")
+    quarantine += vf.rejected
+    facts = vf.valid
+    bulletins = vb.valid
+    stats.facts = len(facts)
+    stats.quarantined = len(quarantine)
+
+    raw_df = pd.DataFrame(
+        [
+            {
+                "source_id": p.source_id,
+                "url": p.url,
+                "url_key": url_key(p.url),
+                "content_hash": p.content_hash,
+                "status": p.status,
+                "fetched_at": p.fetched_at,
+                "encoding": p.encoding,
+                "etag": p.headers.get("etag"),
+                "last_modified": p.headers.get("last-modified"),
+                "headers": json.dumps(p.headers, ensure_ascii=False),
+                "size_bytes": p.size,
+                "path": p.path,
+            }
+            for p in batch.raw_pages
+        ],
+        columns=[
+            "source_id",
+            "url",
+            "url_key",
+            "content_hash",
+            "status",
+            "fetched_at",
+            "encoding",
+            "etag",
+            "last_modified",
+            "headers",
+            "size_bytes",
+            "path",
+        ],
+    )
+    fetched_urls = pd.DataFrame({"url_key": [url_key(p.url) for p in batch.raw_pages]}, dtype="object")
+    q_keys = {q["record_key"] for q in quarantine} | set(bdf["bulletin_id"]) | set(fetched_urls["url_key"])
+    q_df = pd.DataFrame(
+        [
+            {
+                "run_id": run_id,
+                "layer": q["layer"],
+                "source_id": q.get("source_id") or batch.source_id,
+                "record_key": q["record_key"],
+                "check_name": q["check"],
+                "reason": q["reason"],
+                "row_json": json.dumps(q.get("row"), ensure_ascii=False, default=str),
+                "quarantined_at": now,
+            }
+            for q in quarantine
+        ],
+        columns=[
+            "run_id",
+            "layer",
+            "source_id",
+            "record_key",
+            "check_name",
+            "reason",
+            "row_json",
+            "quarantined_at",
+        ],
+    )
+    q_key_df = pd.DataFrame({"record_key": sorted(q_keys)}, dtype="object")
+    ok_df = pd.DataFrame({"url_key": [url_key(u) for u in batch.succeeded_urls]}, dtype="object")
+    fail_df = pd.DataFrame(
+        [
+            {
+                "url": f["url"],
+                "url_key": url_key(f["url"]),
+                "stage": f["stage"],
+                "status": f["status"],
+                "error": f["error"],
+            }
+            for f in stats.failures
+        ],
+        columns=["url", "url_key", "stage", "status", "error"],
+    )
+    audit_df = _audit_frame(batch, facts, quarantine)
+    src = batch.source_id
+
+    con.execute("begin transaction")
+    try:
+        con.execute(
+            """insert into raw_page select r.* from raw_df as r
+               where not exists (select 1 from raw_page as p
+                                 where p.source_id = r.source_id and p.url_key = r.url_key
+                                   and p.content_hash = r.content_hash)"""
+        )
+        con.execute(
+            "delete from fact where source_id = ? and bulletin_id in "
+            "(select bulletin_id from bulletin where source_id = ? and url_key in (select url_key from fetched_urls))",
+            [src, src],
+        )
+        con.execute("delete from fact where bulletin_id in (select bulletin_id from bdf)")
+        con.execute(
+            "delete from bulletin where source_id = ? and url_key in (select url_key from fetched_urls)",
+            [src],
+        )
+        con.execute("insert into bulletin select * from bulletins")
+        con.execute("insert into fact select * from facts")
+        con.execute(
+            "delete from quarantine where source_id = ? and record_key in (select record_key from q_key_df)",
+            [src],
+        )
+        con.execute("insert into quarantine select * from q_df")
+        con.execute(
+            "delete from fetch_failure where source_id = ? and url_key in (select url_key from ok_df)", [src]
+        )
+        con.execute(
+            """update fetch_failure as x set attempts = x.attempts + 1, last_failed_at = ?, status = f.status,
+                      error = f.error, url = f.url, last_run_id = ?
+               from fail_df as f where x.source_id = ? and x.url_key = f.url_key and x.last_run_id <> ?""",
+            [now, run_id, src, run_id],
+        )
+        con.execute(
+            """insert into fetch_failure
+               select ?, f.url, f.url_key, f.stage, f.status, f.error, 1, ?, ?, ? from fail_df as f
+               where not exists (select 1 from fetch_failure as x where x.source_id = ? and x.url_key = f.url_key)""",
+            [src, now, now, run_id, src],
+        )
+        con.execute(
+            """insert into load_audit
+               select a.source_id, a.partition, a.discovered, a.fetched, a.not_modified, a.skipped, a.failed,
+                      a.parsed, a.facts, a.quarantined,
+                      coalesce(o.load_count, 0) + 1, coalesce(o.first_loaded_at, ?), ?, ?
+               from audit_df as a
+               left join load_audit as o on o.source_id = a.source_id and o.partition = a.partition""",
+            [now, now, run_id],
+        )
+        # keep only the newest row of each partition (the one just inserted has the highest load_count)
+        con.execute(
+            """delete from load_audit as l where l.source_id = ? and exists (
+                   select 1 from load_audit as n where n.source_id = l.source_id and n.partition = l.partition
+                   and n.load_count > l.load_count)""",
+            [src],
+        )
+        _update_state(con, batch, run_id, now, move_cursor)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return stats
+
+
+def _update_state(
+    con: duckdb.DuckDBPyConnection, batch: SourceBatch, run_id: str, now: datetime, move_cursor: bool
+) -> None:
+    src = batch.source_id
+    status = "ok" if not batch.stats.failures else f"partial: {len(batch.stats.failures)} failed"
+    row = con.execute(
+        "select cursor_date, last_success_at from source_state where source_id = ?", [src]
+    ).fetchone()
+    cursor = row[0] if row else None
+    if move_cursor and batch.newest and (cursor is None or batch.newest > cursor):
+        cursor = batch.newest
+    last_success = now if batch.stats.fetched + batch.stats.not_modified > 0 else (row[1] if row else None)
+    con.execute("delete from source_state where source_id = ?", [src])
+    con.execute(
+        "insert into source_state values (?, ?, ?, ?, ?, ?)", [src, cursor, run_id, now, status, last_success]
+    )
+
+
+def _audit_frame(batch: SourceBatch, facts: pd.DataFrame, quarantine: list[dict]) -> pd.DataFrame:
+    """Counts per source x month of publication; a page's month is its list date, else its bulletins'."""
+    month_of_url: dict[str, str] = {}
+    for r in batch.refs:
+        if r.published:
+            month_of_url[r.url] = r.published.strftime("%Y-%m")
+    for b in batch.bulletins:
+        if b.url not in month_of_url and b.published:
+            month_of_url[b.url] = b.published.strftime("%Y-%m")
+    url_of_bulletin = {b.bulletin_id: b.url for b in batch.bulletins}
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for url, outcome in batch.outcomes.items():
+        part = month_of_url.get(url, "undated")
+        counts[part]["discovered"] += 1
+        counts[part][outcome] += 1
+    for b in batch.bulletins:
+        counts[month_of_url.get(b.url, "undated")]["parsed"] += 1
+    for bid in facts["bulletin_id"]:
+        counts[month_of_url.get(url_of_bulletin.get(bid, ""), "undated")]["facts"] += 1
+    for q in quarantine:
+        url = url_of_bulletin.get(q["record_key"], q["record_key"])
+        counts[month_of_url.get(url, "undated")]["quarantined"] += 1
+    rows = [
+        {
+            "source_id": batch.source_id,
+            "partition": part,
+            "discovered": c["discovered"],
+            "fetched": c["fetched"],
+            "not_modified": c["not_modified"],
+            "skipped": c["skipped"],
+            "failed": c["failed"],
+            "parsed": c["parsed"],
+            "facts": c["facts"],
+            "quarantined": c["quarantined"],
+        }
+        for part, c in sorted(counts.items())
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "source_id",
+            "partition",
+            "discovered",
+            "fetched",
+            "not_modified",
+            "skipped",
+            "failed",
+            "parsed",
+            "facts",
+            "quarantined",
+        ],
+    )

@@ -1,0 +1,182 @@
+"""One source batch from discovery to validated facts, as plain functions (the flow only wires them)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from urllib.parse import urljoin
+
+from etl.charset import decode
+from etl.discover import Window, discover
+from etl.extract.facts import extract_text
+from etl.fetch import Fetcher, FetchResult, FetchSettings
+from etl.models import Bulletin, BulletinRef, Fact, RawPage, SourceStats, url_key
+from etl.parse import ParseError, parse_html, to_bulletins
+from etl.rawzone import RawZone
+from etl.sources import Source
+
+
+@dataclass
+class SourceBatch:
+    source_id: str
+    window: Window
+    stats: SourceStats
+    raw_pages: list[RawPage] = field(default_factory=list)
+    bulletins: list[Bulletin] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+    quarantine: list[dict[str, Any]] = field(default_factory=list)  # rows rejected before validation
+    refs: list[BulletinRef] = field(default_factory=list)
+    succeeded_urls: list[str] = field(default_factory=list)  # fetched or unchanged: clears earlier failures
+    outcomes: dict[str, str] = field(default_factory=dict)  # url → fetched | not_modified | failed
+    newest: date | None = None  # newest publication date seen, for the cursor
+
+
+@dataclass(frozen=True)
+class FetchMemory:
+    """What earlier runs left for a URL: validators for a conditional GET."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+def window_for(source: Source, cursor: date | None, logical_date: date, lag_days: int) -> Window:
+    """From the cursor minus a lag (bureaus revise recent pages), never before the source's ``since``."""
+    from datetime import timedelta
+
+    start = source.since if cursor is None else max(source.since, cursor - timedelta(days=lag_days))
+    return Window(start=start, end=logical_date)
+
+
+def ingest_source(
+    source: Source,
+    window: Window,
+    raw: RawZone,
+    memory: dict[str, FetchMemory] | None = None,
+    retry_urls: list[str] | None = None,
+    settings: FetchSettings | None = None,
+) -> SourceBatch:
+    return asyncio.run(_ingest(source, window, raw, memory or {}, retry_urls or [], settings))
+
+
+async def _ingest(
+    source: Source,
+    window: Window,
+    raw: RawZone,
+    memory: dict[str, FetchMemory],
+    retry_urls: list[str],
+    settings: FetchSettings | None,
+) -> SourceBatch:
+    stats = SourceStats(source_id=source.id)
+    batch = SourceBatch(source_id=source.id, window=window, stats=stats)
+    async with Fetcher(settings) as fetcher:
+        found = await discover(source, fetcher, window)
+        for f in found.failures:
+            # A list page that failed is a known page not fetched: it counts as discovered and failed.
+            stats.failures.append(
+                {"url": f["url"], "status": f["status"], "error": f["error"], "stage": "discover"}
+            )
+            stats.discovered += 1
+            stats.failed += 1
+            batch.outcomes[f["url"]] = "failed"
+        refs = list(found.refs)
+        known = {url_key(r.url) for r in refs}
+        # Pages that failed in an earlier run are tried again even if the list no longer shows them.
+        refs += [BulletinRef(source.id, urljoin(source.list_url, k)) for k in retry_urls if k not in known]
+        batch.refs = refs
+        stats.discovered += len(refs)
+
+        async def one(ref: BulletinRef) -> tuple[BulletinRef, FetchResult]:
+            mem = memory.get(url_key(ref.url), FetchMemory())
+            res = await fetcher.get(
+                ref.url,
+                source.allowed_hosts,
+                source.politeness.concurrency,
+                source.politeness.delay,
+                etag=mem.etag,
+                last_modified=mem.last_modified,
+            )
+            return ref, res
+
+        results = await asyncio.gather(*(one(r) for r in refs))
+    for ref, res in results:
+        _handle(source, ref, res, raw, batch)
+    return batch
+
+
+def _handle(source: Source, ref: BulletinRef, res: FetchResult, raw: RawZone, batch: SourceBatch) -> None:
+    stats = batch.stats
+    if res.not_modified:
+        stats.not_modified += 1
+        batch.outcomes[ref.url] = "not_modified"
+        batch.succeeded_urls.append(ref.url)
+        return
+    if not res.ok:
+        stats.failed += 1
+        batch.outcomes[ref.url] = "failed"
+        stats.failures.append(
+            {"url": ref.url, "status": str(res.status), "error": res.error or "", "stage": "fetch"}
+        )
+        return
+    stats.fetched += 1
+    batch.outcomes[ref.url] = "fetched"
+    batch.succeeded_urls.append(ref.url)
+    body = res.body or b""
+    digest, rel = raw.put(body)  # stored before anything is parsed
+    text, encoding = decode(body, res.headers.get("content-type"), source.encoding)
+    batch.raw_pages.append(
+        RawPage(
+            source_id=source.id,
+            url=ref.url,
+            status=res.status,
+            content_hash=digest,
+            fetched_at=res.fetched_at,
+            encoding=encoding,
+            headers=res.headers,
+            size=len(body),
+            path=rel,
+        )
+    )
+    bulletins = parse_page(source, ref, text, digest, res.fetched_at, batch)
+    batch.bulletins.extend(bulletins)
+    for b in bulletins:
+        batch.facts.extend(extract_bulletin(b))
+        if b.published and (batch.newest is None or b.published > batch.newest):
+            batch.newest = b.published
+
+
+def parse_page(
+    source: Source, ref: BulletinRef, text: str, digest: str, fetched_at, batch: SourceBatch
+) -> list[Bulletin]:
+    try:
+        page = parse_html(text, source.title_selector, source.date_selector, source.body_selector)
+    except ParseError as e:
+        batch.quarantine.append(
+            {
+                "layer": "parse",
+                "source_id": source.id,
+                "key": ref.url,
+                "check": "main_text",
+                "reason": str(e),
+                "row": {"url": ref.url, "content_hash": digest},
+            }
+        )
+        return []
+    bulletins = to_bulletins(
+        source.id, ref.url, page, source.region, ref.published, ref.title, digest, fetched_at
+    )
+    batch.stats.parsed += len(bulletins)
+    return bulletins
+
+
+def extract_bulletin(b: Bulletin) -> list[Fact]:
+    return extract_text(
+        b.text,
+        bulletin_id=b.bulletin_id,
+        title=b.title,
+        issuer_region=b.issuer_region,
+        published=b.published,
+        region_hint=b.region_hint,
+        split=False,
+    )

@@ -1,0 +1,38 @@
+"""Where things live, and the environment Prefect needs to run offline and quietly.
+
+Defaults (all relative to the working directory, overridable):
+- data directory ``./data`` (``ETL_HOME``): warehouse ``warehouse.duckdb``, raw zone ``raw/``, Prefect's home
+  ``prefect/`` (ephemeral API database and logs, kept out of ``~/.prefect``).
+- ``--db PATH`` on every command overrides the warehouse file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("ETL_HOME", "data")).resolve()
+
+
+def default_db() -> Path:
+    return data_dir() / "warehouse.duckdb"
+
+
+def raw_dir_for(db: Path) -> Path:
+    """The raw zone sits beside its warehouse, so a warehouse and the pages it came from travel together."""
+    return db.parent / "raw"
+
+
+def configure_prefect_env() -> None:
+    """Offline, quiet Prefect in ephemeral mode unless the user configured otherwise. Call before importing
+    prefect (its settings are read at import)."""
+    home = data_dir() / "prefect"
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PREFECT_HOME", str(home))
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_UI_ENABLED", "false")

@@ -1,0 +1,170 @@
+"""The source registry: bureau sites as data (TOML), validated with errors that name the file and field."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from etl.regions import load_gazetteer
+
+KINDS = ("html_list", "rss")
+
+
+class SourceConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Politeness:
+    concurrency: int = 2  # requests in flight per host
+    delay: float = 1.0  # minimum seconds between requests to one host
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    name: str
+    kind: str
+    list_url: str
+    region: str | None = None  # issuing bureau's region; None for a newspaper covering many places
+    item_selector: str = "li"
+    link_selector: str = "a"
+    item_date_selector: str | None = None
+    next_selector: str | None = None
+    title_selector: str | None = None
+    date_selector: str | None = None
+    body_selector: str | None = None
+    encoding: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    since: date = date(2020, 1, 1)
+    max_pages: int = 50
+    politeness: Politeness = field(default_factory=Politeness)
+
+    def host_allowed(self, url: str) -> bool:
+        host = urlsplit(url).netloc.lower()
+        return host in self.allowed_hosts
+
+
+_FIELDS = {
+    "id",
+    "name",
+    "kind",
+    "list_url",
+    "region",
+    "item_selector",
+    "link_selector",
+    "item_date_selector",
+    "next_selector",
+    "title_selector",
+    "date_selector",
+    "body_selector",
+    "encoding",
+    "allowed_hosts",
+    "since",
+    "max_pages",
+    "politeness",
+}
+
+
+def parse_source(entry: dict[str, Any], origin: str) -> Source:
+    def fail(field_name: str, why: str) -> SourceConfigError:
+        return SourceConfigError(f"{origin}: source {entry.get('id', '?')!r}: field {field_name!r}: {why}")
+
+    unknown = set(entry) - _FIELDS
+    if unknown:
+        raise fail(sorted(unknown)[0], f"unknown field (known: {', '.join(sorted(_FIELDS))})")
+    for req in ("id", "name", "kind", "list_url"):
+        if not isinstance(entry.get(req), str) or not entry[req].strip():
+            raise fail(req, "required, a non-empty string")
+    if entry["kind"] not in KINDS:
+        raise fail("kind", f"{entry['kind']!r} is not one of {', '.join(KINDS)}")
+    parts = urlsplit(entry["list_url"])
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise fail("list_url", f"{entry['list_url']!r} is not an http(s) URL")
+    region = entry.get("region")
+    if region is not None and load_gazetteer().get(str(region)) is None:
+        raise fail("region", f"{region!r} is not a 6-digit division code in the gazetteer")
+    hosts = entry.get("allowed_hosts") or [parts.netloc]
+    if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
+        raise fail("allowed_hosts", "must be a list of host[:port] strings")
+    hosts = [h.lower() for h in hosts]
+    if parts.netloc.lower() not in hosts:
+        raise fail("allowed_hosts", f"does not include the list URL's host {parts.netloc!r}")
+    since = entry.get("since", date(2020, 1, 1))
+    if isinstance(since, str):
+        try:
+            since = date.fromisoformat(since)
+        except ValueError as e:
+            raise fail("since", f"{since!r} is not an ISO date") from e
+    if not isinstance(since, date):
+        raise fail("since", "must be a date (2024-01-01)")
+    pol = entry.get("politeness", {})
+    if not isinstance(pol, dict) or set(pol) - {"concurrency", "delay"}:
+        raise fail("politeness", "a table with 'concurrency' and 'delay' only")
+    conc = pol.get("concurrency", 2)
+    delay = pol.get("delay", 1.0)
+    if not isinstance(conc, int) or conc < 1:
+        raise fail("politeness.concurrency", "an integer >= 1")
+    if not isinstance(delay, int | float) or delay < 0:
+        raise fail("politeness.delay", "a number of seconds >= 0")
+    max_pages = entry.get("max_pages", 50)
+    if not isinstance(max_pages, int) or max_pages < 1:
+        raise fail("max_pages", "an integer >= 1")
+    opt = {
+        k: entry[k]
+        for k in _FIELDS
+        - {"id", "name", "kind", "list_url", "region", "allowed_hosts", "since", "politeness", "max_pages"}
+        if k in entry
+    }
+    for k, v in opt.items():
+        if not isinstance(v, str):
+            raise fail(k, "must be a string")
+    return Source(
+        id=entry["id"],
+        name=entry["name"],
+        kind=entry["kind"],
+        list_url=entry["list_url"],
+        region=str(region) if region is not None else None,
+        allowed_hosts=tuple(hosts),
+        since=since,
+        max_pages=max_pages,
+        politeness=Politeness(concurrency=conc, delay=float(delay)),
+        **opt,
+    )
+
+
+def load_sources(path: Path, substitutions: dict[str, str] | None = None) -> list[Source]:
+    """Sources from one TOML file or every ``*.toml`` in a directory (``[[source]]`` tables).
+
+    ``substitutions`` fills ``{name}`` placeholders (the demo's ephemeral ports) before parsing.
+    """
+    files = sorted(path.glob("*.toml")) if path.is_dir() else [path]
+    if not files:
+        raise SourceConfigError(f"{path}: no *.toml source files")
+    out: list[Source] = []
+    seen: dict[str, str] = {}
+    for f in files:
+        try:
+            raw = f.read_text(encoding="utf-8")
+        except OSError as e:
+            raise SourceConfigError(f"{f}: cannot read: {e}") from e
+        for k, v in (substitutions or {}).items():
+            raw = raw.replace("{" + k + "}", v)
+        try:
+            data = tomllib.loads(raw)
+        except tomllib.TOMLDecodeError as e:
+            raise SourceConfigError(f"{f}: not valid TOML: {e}") from e
+        entries = data.get("source")
+        if not isinstance(entries, list) or not entries:
+            raise SourceConfigError(f"{f}: expected one or more [[source]] tables")
+        for i, entry in enumerate(entries):
+            src = parse_source(entry, f"{f} [[source]] #{i + 1}")
+            if src.id in seen:
+                raise SourceConfigError(f"{f}: source id {src.id!r} already defined in {seen[src.id]}")
+            seen[src.id] = str(f)
+            out.append(src)
+    return out

@@ -1,0 +1,84 @@
+"""Run summaries and terminal tables."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+
+from etl.models import SourceStats
+
+SUMMARY_COLUMNS = (
+    "discovered",
+    "fetched",
+    "not_modified",
+    "skipped",
+    "failed",
+    "parsed",
+    "facts",
+    "quarantined",
+)
+
+
+def width(s: str) -> int:
+    """Terminal width of ``s``: CJK characters take two columns."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+
+
+def pad(s: str, w: int, right: bool = False) -> str:
+    fill = " " * max(0, w - width(s))
+    return fill + s if right else s + fill
+
+
+def render_table(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], right: set[int] | None = None
+) -> str:
+    right = right or set()
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [max([width(h)] + [width(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    line = "  ".join(pad(h, widths[i], i in right) for i, h in enumerate(headers))
+    sep = "  ".join("-" * w for w in widths)
+    body = ["  ".join(pad(v, widths[i], i in right) for i, v in enumerate(r)) for r in cells]
+    return "\n".join([line, sep, *body])
+
+
+def summary_rows(stats: Sequence[SourceStats]) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for s in stats:
+        rows.append(
+            [s.source_id, *(getattr(s, c) for c in SUMMARY_COLUMNS), "yes" if s.reconciles() else "NO"]
+        )
+    if stats:
+        rows.append(["TOTAL", *(sum(getattr(s, c) for s in stats) for c in SUMMARY_COLUMNS), ""])
+    return rows
+
+
+def summary_text(stats: Sequence[SourceStats]) -> str:
+    headers = ["source", *SUMMARY_COLUMNS, "reconciled"]
+    out = [render_table(headers, summary_rows(stats), right=set(range(1, len(SUMMARY_COLUMNS) + 1)))]
+    failures = [(s.source_id, f) for s in stats for f in s.failures]
+    if failures:
+        out.append("\nFailed pages:")
+        out += [f"  {sid}: {f['url']} [{f.get('stage', 'fetch')}] {f['error']}" for sid, f in failures]
+    return "\n".join(out)
+
+
+def summary_markdown(stats: Sequence[SourceStats], title: str) -> str:
+    headers = ["source", *SUMMARY_COLUMNS, "reconciled"]
+    lines = [f"# {title}", "", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in summary_rows(stats)]
+    failures = [(s.source_id, f) for s in stats for f in s.failures]
+    if failures:
+        lines += ["", "## Failed pages", ""]
+        lines += [f"- `{sid}` {f['url']} ({f.get('stage', 'fetch')}): {f['error']}" for sid, f in failures]
+    return "\n".join(lines)
+
+
+def format_value(v: float | None, qualifier: str | None = None, unit: str | None = None) -> str:
+    if v is None:
+        return ""
+    mark = {"more_than": "≥", "about": "~", "less_than": "<"}.get(qualifier or "", "")
+    if unit == "percent":
+        return f"{mark}{v:g}%"
+    if float(v).is_integer():
+        return f"{mark}{int(v):,}"
+    return f"{mark}{v:,.2f}"

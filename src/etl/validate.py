@@ -1,0 +1,129 @@
+"""Contracts between stages, as pandera schemas. Validation is lazy: every failing row is reported with the
+check it failed and goes to quarantine; the other rows go on."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+
+from etl.extract.lexicon import indicator_specs
+from etl.regions import load_gazetteer
+
+QUALIFIERS = ["exact", "more_than", "about", "less_than"]
+CHANGES = ["level", "increment"]
+WHOLE_UNITS = {"station", "org", "person", "project", "event", "person_time"}
+
+
+def _not_future(s: pd.Series) -> pd.Series:
+    limit = date.today() + timedelta(days=1)
+    return s.isna() | s.map(lambda d: d is None or d <= limit)
+
+
+def fact_schema() -> pa.DataFrameSchema:
+    codes = list(indicator_specs())
+    regions = list(load_gazetteer().by_code)
+    return pa.DataFrameSchema(
+        {
+            "bulletin_id": pa.Column(str, pa.Check.str_length(min_value=1)),
+            "indicator": pa.Column(str, pa.Check.isin(codes)),
+            "region_code": pa.Column(str, pa.Check.isin(regions)),
+            "value": pa.Column(float, pa.Check.ge(0)),
+            "unit": pa.Column(str),
+            "qualifier": pa.Column(str, pa.Check.isin(QUALIFIERS)),
+            "change": pa.Column(str, pa.Check.isin(CHANGES)),
+            "evidence": pa.Column(str, pa.Check.str_length(min_value=1)),
+        },
+        checks=[
+            pa.Check(
+                lambda df: (df["unit"] != "percent") | (df["value"] <= 100),
+                name="percent_at_most_100",
+                error="a percentage above 100",
+            ),
+            pa.Check(
+                lambda df: ~df["unit"].isin(WHOLE_UNITS) | (df["value"] % 1 == 0),
+                name="count_is_whole",
+                error="a count that is not a whole number",
+            ),
+            pa.Check(
+                lambda df: (
+                    df["unit"]
+                    == df["indicator"].map(
+                        lambda c: indicator_specs()[c].unit if c in indicator_specs() else None
+                    )
+                ),
+                name="unit_matches_indicator",
+                error="unit differs from the indicator's base unit",
+            ),
+        ],
+        unique=["bulletin_id", "indicator", "region_code", "value", "span_start"],
+        strict=False,
+        coerce=False,
+    )
+
+
+def bulletin_schema() -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(
+        {
+            "bulletin_id": pa.Column(str, pa.Check.str_length(min_value=1), unique=True),
+            "source_id": pa.Column(str, pa.Check.str_length(min_value=1)),
+            "url": pa.Column(str, pa.Check.str_matches(r"^https?://")),
+            "published": pa.Column(
+                object,
+                pa.Check(_not_future, name="not_in_future", error="publication date in the future"),
+                nullable=True,
+            ),
+            "text": pa.Column(str, pa.Check.str_length(min_value=1)),
+        },
+        strict=False,
+    )
+
+
+@dataclass
+class Validated:
+    valid: pd.DataFrame
+    rejected: list[dict[str, Any]]  # quarantine rows: layer, record_key, check, reason, row
+
+
+def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, layer: str, key_column: str) -> Validated:
+    """Split ``df`` into rows that pass ``schema`` and quarantine rows naming each failed check."""
+    if df.empty:
+        return Validated(df, [])
+    try:
+        schema.validate(df, lazy=True)
+        return Validated(df, [])
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+    bad: dict[Any, list[str]] = {}
+    for _, case in cases.iterrows():
+        idx = case.get("index")
+        check = str(case.get("check"))
+        column = case.get("column")
+        label = f"{column}: {check}" if isinstance(column, str) and column != layer else check
+        if idx is None or (isinstance(idx, float) and pd.isna(idx)):
+            # A schema-level failure (a missing column, a wrong dtype) condemns every row.
+            for i in df.index:
+                bad.setdefault(i, []).append(label)
+            continue
+        bad.setdefault(idx, []).append(label)
+    rejected = []
+    for idx, checks in bad.items():
+        if idx not in df.index:
+            continue
+        row = df.loc[idx].to_dict()
+        rejected.append(
+            {
+                "layer": layer,
+                "record_key": str(row.get(key_column)),
+                "source_id": row.get("source_id"),
+                "check": "; ".join(sorted(set(checks))),
+                "reason": f"{layer} row {row.get(key_column)} failed: " + "; ".join(sorted(set(checks))),
+                "row": json.loads(json.dumps(row, default=str, ensure_ascii=False)),
+            }
+        )
+    valid = df.drop(index=[i for i in bad if i in df.index])
+    return Validated(valid, rejected)
