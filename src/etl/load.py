@@ -213,7 +213,37 @@ def load_batch(
     )
     audit_df = _audit_frame(batch, facts, quarantine)
     src = batch.source_id
+    frames = {
+        "raw_df": raw_df,
+        "fetched_urls": fetched_urls,
+        "bdf": bdf,
+        "bulletins": bulletins,
+        "facts": facts,
+        "q_key_df": q_key_df,
+        "q_df": q_df,
+        "ok_df": ok_df,
+        "fail_df": fail_df,
+        "audit_df": audit_df,
+    }
+    for name, frame in frames.items():
+        con.register(name, frame)
+    try:
+        _write(con, src, run_id, now, batch, move_cursor)
+    finally:
+        for name in frames:
+            con.unregister(name)
+    return stats
 
+
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    src: str,
+    run_id: str,
+    now: datetime,
+    batch: SourceBatch,
+    move_cursor: bool,
+) -> None:
+    """The batch's one transaction; the frames it reads are registered by name."""
     con.execute("begin transaction")
     try:
         con.execute(
@@ -275,7 +305,6 @@ def load_batch(
     except Exception:
         con.execute("rollback")
         raise
-    return stats
 
 
 def _update_state(

@@ -74,7 +74,7 @@ def normalize(text: str) -> NormText:
             nxt = src[j] if j < n else ""
             if not out or j >= n:
                 pass
-            elif has_break and (
+            elif has_break and not _must_join(prev, nxt) and (
                 prev in _BREAK_KEEPERS
                 or _ends_heading(out)
                 or _short_line(src, i)
@@ -97,9 +97,21 @@ def normalize(text: str) -> NormText:
 
 # Lines shorter than this are cells, headings or list items, not a column wrapped mid-sentence.
 _MIN_WRAPPED_LINE = 8
+# A line never ends on a qualifier or linking verb: the number it announces is on the next line.
+_NEVER_LAST = set("超逾近约达共计有为至到和及、，")
 _ENUM_START = re.compile(
     r"[一二三四五六七八九十]+、|\d+[、.．](?!\d)|[（(][一二三四五六七八九十\d]+[）)]|第[一二三四五六七八九十]+[，、是]"
 )
+
+
+def _must_join(prev: str, nxt: str) -> bool:
+    """A number is never split from its qualifier before it or its unit after it."""
+    if prev in _NEVER_LAST:
+        return True
+    return (prev.isdigit() or prev in "万亿.") and nxt in _UNIT_START
+
+
+_UNIT_START = set("万亿元名人个家所座项场次户位%")
 
 
 def _short_line(src: str, i: int) -> bool:

@@ -147,12 +147,16 @@ def load_dimensions(con: duckdb.DuckDBPyConnection) -> None:
     indicator_df = pd.DataFrame(
         indicators, columns=["code", "unit", "name_zh", "name_en", "what_counts", "additive"]
     )
+    con.register("region_df", region_df)
+    con.register("indicator_df", indicator_df)
     con.execute("begin transaction")
     con.execute("delete from dim_region")
     con.execute("insert into dim_region select * from region_df")
     con.execute("delete from dim_indicator")
     con.execute("insert into dim_indicator select * from indicator_df")
     con.execute("commit")
+    con.unregister("region_df")
+    con.unregister("indicator_df")
 
 
 def create_views(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -1,0 +1,49 @@
+"""Shared fixtures. Prefect is configured before it is imported: offline, quiet, its home in a temp dir."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+_PREFECT_HOME = Path(tempfile.mkdtemp(prefix="etl-test-prefect-"))
+os.environ["PREFECT_HOME"] = str(_PREFECT_HOME)
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """A real (temporary, SQLite) Prefect API for flow tests, started once per session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def fast_flow_end(monkeypatch):
+    """Skip the ~1.1 s heartbeat-thread join at the end of each flow run (measured in stack-facts)."""
+    import prefect.flow_engine
+
+    monkeypatch.setattr(prefect.flow_engine.BaseFlowRunEngine, "heartbeat_seconds", property(lambda s: None))
+
+
+@pytest.fixture
+def demo_sites():
+    from etl.demo.server import DemoSites
+
+    with DemoSites() as sites:
+        yield sites
+
+
+@pytest.fixture
+def demo_sources(tmp_path, demo_sites) -> Path:
+    d = tmp_path / "sources"
+    d.mkdir()
+    (d / "demo.toml").write_text(demo_sites.sources_toml(), encoding="utf-8")
+    return d
