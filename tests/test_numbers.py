@@ -53,7 +53,9 @@ def test_reads_quantities(text, value, unit, qualifier):
     assert q.qualifier == qualifier
 
 
-@pytest.mark.parametrize("text", ["一线社工", "老百姓", "十分重要", "五保户", "一次性补助", "千家万户", "一个又一个", "第十二届"])
+@pytest.mark.parametrize(
+    "text", ["一线社工", "老百姓", "十分重要", "五保户", "一次性补助", "千家万户", "一个又一个", "第十二届"]
+)
 def test_words_made_of_numerals_are_not_numbers(text):
     assert [q for q in find_quantities(text) if q.unit] == []
 
@@ -84,8 +86,17 @@ def test_identifiers_and_ordinals_are_not_counts():
 
 @pytest.mark.parametrize(
     ("cn", "value"),
-    [("一千二百万", 12_000_000), ("两万五", 25_000), ("三千五", 3_500), ("十二", 12), ("一百零五", 105),
-     ("二〇二三", 2023), ("十万", 100_000), ("一亿二千万", 120_000_000), ("三百", 300)],
+    [
+        ("一千二百万", 12_000_000),
+        ("两万五", 25_000),
+        ("三千五", 3_500),
+        ("十二", 12),
+        ("一百零五", 105),
+        ("二〇二三", 2023),
+        ("十万", 100_000),
+        ("一亿二千万", 120_000_000),
+        ("三百", 300),
+    ],
 )
 def test_chinese_numerals(cn, value):
     assert parse_chinese_numeral(cn) == value

@@ -39,6 +39,8 @@ _BLOCK_TAG = re.compile(
     r"<(?:/?(?:p|div|li|tr|td|th|h[1-6]|section|article|table|ul|ol|dd|dt|blockquote|pre)\b[^>]*|br\s*/?)>",
     re.IGNORECASE,
 )
+# A template container holding less than this is a stub (an empty "#content"), not the article.
+_MIN_BODY_CHARS = 8
 _DATE = re.compile(r"(20\d{2}|19\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 
 
@@ -93,7 +95,7 @@ def parse_html(
     body = None
     for sel in ((body_selector,) if body_selector else ()) + TEMPLATE_BODY_SELECTORS:
         body = tree.css_first(sel)
-        if body is not None and len(node_text(body)) >= 20:
+        if body is not None and len(node_text(body)) >= _MIN_BODY_CHARS:
             break
         body = None
     if body is None:

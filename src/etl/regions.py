@@ -296,8 +296,12 @@ class Gazetteer:
                 out.append(Mention(m.start(), m.end(), word, (), collective=COLLECTIVE[word]))
                 continue
             follow = text[m.end() : m.end() + 3]
-            if word not in self.full_names and follow[:1] in _SMALLER_PLACE:
-                continue  # 柳河村, 东海路: a village or street named like a county
+            if (
+                word not in self.full_names
+                and follow[:1] in _SMALLER_PLACE
+                and not self._pattern.match(text, m.end())
+            ):
+                continue  # 柳河村, 东海路: a village or street named like a county (but 浙江湖州 is two places)
             bureau = follow.startswith(("民政局", "民政厅", "民政部")) or word == "民政部"
             out.append(Mention(m.start(), m.end(), word, self.aliases[word], bureau=bureau))
         return out

@@ -74,11 +74,15 @@ def normalize(text: str) -> NormText:
             nxt = src[j] if j < n else ""
             if not out or j >= n:
                 pass
-            elif has_break and not _must_join(prev, nxt) and (
-                prev in _BREAK_KEEPERS
-                or _ends_heading(out)
-                or _short_line(src, i)
-                or _ENUM_START.match(src, j)
+            elif (
+                has_break
+                and not _must_join(prev, nxt)
+                and (
+                    prev in _BREAK_KEEPERS
+                    or _ends_heading(out)
+                    or _short_line(src, i)
+                    or _ENUM_START.match(src, j)
+                )
             ):
                 out.append("\n")
                 offs.append(i)

@@ -30,12 +30,12 @@ def fact_schema() -> pa.DataFrameSchema:
     return pa.DataFrameSchema(
         {
             "bulletin_id": pa.Column(str, pa.Check.str_length(min_value=1)),
-            "indicator": pa.Column(str, pa.Check.isin(codes)),
-            "region_code": pa.Column(str, pa.Check.isin(regions)),
-            "value": pa.Column(float, pa.Check.ge(0)),
+            "indicator": pa.Column(str, pa.Check.isin(codes, error="unknown indicator code")),
+            "region_code": pa.Column(str, pa.Check.isin(regions, error="region code not in the gazetteer")),
+            "value": pa.Column(float, pa.Check.ge(0, error="negative value")),
             "unit": pa.Column(str),
-            "qualifier": pa.Column(str, pa.Check.isin(QUALIFIERS)),
-            "change": pa.Column(str, pa.Check.isin(CHANGES)),
+            "qualifier": pa.Column(str, pa.Check.isin(QUALIFIERS, error="unknown qualifier")),
+            "change": pa.Column(str, pa.Check.isin(CHANGES, error="unknown change kind")),
             "evidence": pa.Column(str, pa.Check.str_length(min_value=1)),
         },
         checks=[
@@ -103,7 +103,9 @@ def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, layer: str, key_colum
         idx = case.get("index")
         check = str(case.get("check"))
         column = case.get("column")
-        label = f"{column}: {check}" if isinstance(column, str) and column != layer else check
+        # A DataFrame-wide check is reported once per column; name it once.
+        frame_level = case.get("schema_context") == "DataFrameSchema"
+        label = check if frame_level or not isinstance(column, str) else f"{column}: {check}"
         if idx is None or (isinstance(idx, float) and pd.isna(idx)):
             # A schema-level failure (a missing column, a wrong dtype) condemns every row.
             for i in df.index:

@@ -83,10 +83,13 @@ class DemoSites:
             base: list[str] = [""]
             server = ThreadingHTTPServer((self.host, 0), _handler(site, base))
             server.daemon_threads = True
+            server.block_on_close = False
             base[0] = f"http://{self.host}:{server.server_address[1]}"
             self.base_urls[sid] = base[0]
             self.servers[sid] = server
-            t = threading.Thread(target=server.serve_forever, name=f"demo-{sid}", daemon=True)
+            t = threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"demo-{sid}", daemon=True
+            )
             t.start()
             self.threads.append(t)
         return self

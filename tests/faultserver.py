@@ -1,0 +1,118 @@
+"""A real HTTP server on 127.0.0.1 whose paths misbehave on purpose."""
+
+from __future__ import annotations
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+ARTICLE = "<html><body><div class='article'><h1>{title}</h1><div class='info'>2024-05-0{day}</div><div class='TRS_Editor'><p>{body}</p></div></div></body></html>"
+
+
+class FaultServer:
+    def __init__(self):
+        self.hits: dict[str, int] = {}
+        self.seen_headers: dict[str, list[dict[str, str]]] = {}
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.server.block_on_close = False
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.host = self.base.split("://")[1]
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _handler(self):
+        outer = self
+
+        class H(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def send(self, status, body=b"", ctype="text/html; charset=utf-8", headers=None):
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def article(self, title, body, day=1, **kw):
+                self.send(200, ARTICLE.format(title=title, body=body, day=day).encode(), **kw)
+
+            def do_GET(self):
+                path = self.path
+                n = outer.hits[path] = outer.hits.get(path, 0) + 1
+                outer.seen_headers.setdefault(path, []).append(dict(self.headers))
+                if path == "/ok":
+                    self.article("正常", "全市建成社工站10个。")
+                elif path == "/flaky":
+                    if n == 1:
+                        self.send(500, b"oops")
+                    else:
+                        self.article("恢复", "全市建成社工站11个。")
+                elif path == "/ratelimited":
+                    if n == 1:
+                        self.send(429, b"slow down", headers={"Retry-After": "7"})
+                    else:
+                        self.article("限流后", "全市建成社工站12个。")
+                elif path == "/always500":
+                    self.send(503, b"down")
+                elif path == "/slow":
+                    time.sleep(1.5)  # the client's timeout is far shorter: this is the fault under test
+                    self.article("慢", "全市建成社工站13个。")
+                elif path == "/reset":
+                    self.connection.shutdown(2)
+                    self.close_connection = True
+                elif path == "/truncated":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", "5000")
+                    self.end_headers()
+                    self.wfile.write(b"<html><body>cut")
+                    self.wfile.flush()
+                    self.close_connection = True
+                elif path == "/missing":
+                    self.send(404, b"no")
+                elif path == "/away":
+                    self.send(302, b"", headers={"Location": "http://203.0.113.9/elsewhere"})
+                elif path == "/inside":
+                    self.send(301, b"", headers={"Location": "/ok"})
+                elif path == "/huge":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.end_headers()
+                    chunk = b"x" * 65536
+                    try:
+                        for _ in range(50 * 16):  # 50 MB, unless the client hangs up first
+                            self.wfile.write(chunk)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
+                    self.close_connection = True
+                elif path == "/gbk":
+                    body = ARTICLE.format(title="阜阳", body="阜阳市建成社工站167个。", day=2).encode("gbk")
+                    self.send(200, body, ctype="text/html")
+                elif path == "/etag":
+                    if self.headers.get("If-None-Match") == '"v1"':
+                        self.send_response(304)
+                        self.send_header("ETag", '"v1"')
+                        self.end_headers()
+                    else:
+                        self.article("不变", "全市建成社工站14个。", headers={"ETag": '"v1"'})
+                elif path == "/binary":
+                    self.send(200, b"\x89PNG....", ctype="image/png")
+                else:
+                    self.send(404, b"unknown")
+
+        return H

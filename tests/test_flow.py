@@ -1,0 +1,66 @@
+"""The nightly flow under Prefect's test harness, against the demo bureau sites on 127.0.0.1."""
+
+from __future__ import annotations
+
+import pytest
+
+from etl.cli import load_flow_module
+from etl.warehouse import connect, table_counts
+
+pytestmark = pytest.mark.usefixtures("prefect_harness", "fast_flow_end")
+
+
+def scorecard(db):
+    con = connect(db, read_only=True)
+    try:
+        rows = con.execute(
+            "select region_code, region_name, social_work_stations, funding from mart_region_scorecard"
+        ).fetchall()
+        return {r[0]: r[1:] for r in rows}, table_counts(con)
+    finally:
+        con.close()
+
+
+def test_nightly_loads_the_demo_and_a_rerun_changes_nothing(tmp_path, demo_sources):
+    nightly = load_flow_module("nightly").nightly
+    db = tmp_path / "w.duckdb"
+    stats = nightly(sources=str(demo_sources), db=str(db), lock_timeout=30)
+    by_source = {s["source_id"]: s for s in stats}
+    assert len(by_source) == 8
+    assert all(
+        s["discovered"] == s["fetched"] + s["not_modified"] + s["skipped"] + s["failed"] for s in stats
+    )
+    assert sum(s["failed"] for s in stats) == 0
+    assert by_source["sgzk-weekly"]["parsed"] == 6  # two newspaper pages, three articles each
+    assert by_source["fuyang-mzj"]["fetched"] == 4  # GBK site, all four bulletins across two list pages
+
+    card, counts = scorecard(db)
+    assert len(card) >= 9
+    assert card["341200"][:2] == ("阜阳市", 167.0)
+    assert card["320722"][0] == "东海县" and card["320722"][2] == 3_450_000.0
+    # sidebar headlines (南京, 合肥, 全国) never become facts
+    assert not {"320100", "340100", "100000"} & set(card)
+
+    again = nightly(sources=str(demo_sources), db=str(db), lock_timeout=30)
+    assert sum(s["not_modified"] for s in again) == sum(s["discovered"] for s in again) > 0
+    card2, counts2 = scorecard(db)
+    assert counts2 == counts and card2 == card
+
+
+def test_a_new_warehouse_gets_facts_with_evidence_and_provenance(tmp_path, demo_sources):
+    nightly = load_flow_module("nightly").nightly
+    db = tmp_path / "w.duckdb"
+    nightly(sources=str(demo_sources), db=str(db), lock_timeout=30)
+    con = connect(db, read_only=True)
+    try:
+        row = con.execute(
+            "select value, qualifier, evidence, source_url, as_of from mart_region_indicator_latest "
+            "where region_code = '341200' and indicator = 'funding'"
+        ).fetchone()
+        versions = {v for (v,) in con.execute("select distinct extractor_version from fact").fetchall()}
+    finally:
+        con.close()
+    assert row[0] == 1_300_000 and row[1] == "more_than"
+    assert "超130万元" in row[2] and row[3].endswith("/art/20250312-stations.html")
+    assert str(row[4]) == "2025-03-12"
+    assert len(versions) == 1

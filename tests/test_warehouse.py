@@ -1,0 +1,59 @@
+import subprocess
+import sys
+
+import pytest
+
+from etl.warehouse import WarehouseError, WarehouseLocked, connect, migrate, open_warehouse, table_counts
+
+
+def test_migrations_apply_once_and_record_themselves(tmp_path):
+    db = tmp_path / "w.duckdb"
+    con = connect(db)
+    assert migrate(con) == [1]
+    assert migrate(con) == []
+    assert con.execute("select version, name from schema_migration").fetchall() == [(1, "core_tables")]
+    con.close()
+
+
+def test_older_code_refuses_a_newer_warehouse(tmp_path):
+    db = tmp_path / "w.duckdb"
+    con = connect(db)
+    migrate(con)
+    con.execute("insert into schema_migration values (99, 'future', 'x', now())")
+    with pytest.raises(WarehouseError, match="schema version 99 is newer than this code knows"):
+        migrate(con)
+    con.close()
+
+
+def test_views_and_dimensions_exist(tmp_path):
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        counts = table_counts(con)
+    assert counts["dim_indicator"] == 11 and counts["dim_region"] > 3000
+    for v in ("stg_fact", "core_fact", "mart_region_indicator_latest", "mart_region_scorecard"):
+        assert counts[v] == 0
+
+
+def test_a_second_writer_waits_then_names_the_holder(tmp_path):
+    db = tmp_path / "w.duckdb"
+    with open_warehouse(db):
+        pass
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); sys.stdin.read()",
+            str(db),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(WarehouseLocked) as e:
+            connect(db, lock_timeout=0.5)
+        assert f"process {holder.pid}" in str(e.value) and "waited" in str(e.value)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    connect(db, lock_timeout=5).close()  # free again once the holder is gone
