@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from etl.extract.matcher import TermMatcher
+
 NATIONAL = "100000"
 
 # Suffixes removed to make short names, longest first.
@@ -267,7 +269,8 @@ class Gazetteer:
         aliases.setdefault("民政部", {NATIONAL})
         self.aliases = {a: tuple(sorted(c)) for a, c in aliases.items()}
         self.full_names = {r.name for r in regions}
-        self._pattern = re.compile(_trie_regex(list(self.aliases)))
+        self._ancestors = {r.code: self._chain(r.code) for r in regions}
+        self._matcher = TermMatcher(list(self.aliases))
 
     def get(self, code: str) -> Region | None:
         return self.by_code.get(code)
@@ -278,32 +281,34 @@ class Gazetteer:
 
     def ancestors(self, code: str) -> list[str]:
         """Codes from the region itself up to the country."""
+        return list(self._ancestors.get(code, ()))
+
+    def _chain(self, code: str) -> tuple[str, ...]:
         out = []
         cur = self.by_code.get(code)
         while cur is not None:
             out.append(cur.code)
             cur = self.by_code.get(cur.parent_code) if cur.parent_code else None
-        return out
+        return tuple(out)
 
     def is_within(self, code: str, ancestor: str) -> bool:
-        return ancestor in self.ancestors(code)
+        return ancestor in self._ancestors.get(code, ())
 
     def mentions(self, text: str) -> list[Mention]:
         out = []
-        for m in self._pattern.finditer(text):
-            word = m.group(0)
+        for start, end, word in self._matcher.find(text):
             if word in COLLECTIVE:
-                out.append(Mention(m.start(), m.end(), word, (), collective=COLLECTIVE[word]))
+                out.append(Mention(start, end, word, (), collective=COLLECTIVE[word]))
                 continue
-            follow = text[m.end() : m.end() + 3]
+            follow = text[end : end + 3]
             if (
                 word not in self.full_names
                 and follow[:1] in _SMALLER_PLACE
-                and not self._pattern.match(text, m.end())
+                and not self._matcher.match_at(text, end)
             ):
                 continue  # 柳河村, 东海路: a village or street named like a county (but 浙江湖州 is two places)
             bureau = follow.startswith(("民政局", "民政厅", "民政部")) or word == "民政部"
-            out.append(Mention(m.start(), m.end(), word, self.aliases[word], bureau=bureau))
+            out.append(Mention(start, end, word, self.aliases[word], bureau=bureau))
         return out
 
     def disambiguate(self, codes: tuple[str, ...], context: set[str]) -> str | None:
@@ -359,26 +364,6 @@ def _aliases(r: Region) -> set[str]:
         elif short not in _COMMON_WORDS:
             out.add(short)
     return out
-
-
-def _trie_regex(words: list[str]) -> str:
-    """A regex alternation shaped as a prefix tree: fast to match and longest-first at every branch."""
-    trie: dict = {}
-    for w in words:
-        node = trie
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[""] = True
-
-    def build(node: dict) -> str:
-        ends = "" in node
-        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch != ""]
-        if not branches:
-            return ""
-        alt = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{alt})?" if ends else alt
-
-    return build(trie)
 
 
 @cache

@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from etl.regions import NATIONAL, Gazetteer
+from etl.regions import NATIONAL, Gazetteer, Mention
 
 _HEADLINE = re.compile(r"^[\u4e00-\u9fff]{2,16}[：:]$")
 _ATTRIBUTION = re.compile(r"^[（(]据[^（）()\n]{2,40}[）)]$")
@@ -49,7 +49,8 @@ def split_articles(text: str, gaz: Gazetteer) -> list[ArticleSpan]:
     lines: list[tuple[int, int, str]] = []
     pos = 0
     for raw in text.splitlines(keepends=True):
-        compact = re.sub(r"\s+", "", raw)
+        # only lines that could be a headline or an attribution need their spaces removed
+        compact = re.sub(r"\s+", "", raw) if ("：" in raw or ":" in raw or "据" in raw) else ""
         lines.append((pos, pos + len(raw), compact))
         pos += len(raw)
     spans: list[ArticleSpan] = []
@@ -68,12 +69,19 @@ def split_articles(text: str, gaz: Gazetteer) -> list[ArticleSpan]:
     return [s for s in spans if len(text[s.start : s.end].strip()) > 20] or [ArticleSpan(0, len(text), None)]
 
 
-def infer_region(text: str, gaz: Gazetteer, title: str = "", issuer: str | None = None) -> str | None:
+def infer_region(
+    text: str,
+    gaz: Gazetteer,
+    title: str = "",
+    issuer: str | None = None,
+    text_mentions: list[Mention] | None = None,
+) -> str | None:
     """The region an article is about: the place it names most, counting the title twice, bureaus thrice,
     and half a mention for each named place inside a larger one (济南 counts toward 山东)."""
     score: Counter[str] = Counter()
     known = {issuer} if issuer else set()
-    mentions = [(m, 2.0) for m in gaz.mentions(title)] + [(m, 1.0) for m in gaz.mentions(text)]
+    body = gaz.mentions(text) if text_mentions is None else text_mentions
+    mentions = [(m, 2.0) for m in gaz.mentions(title)] + [(m, 1.0) for m in body]
     known |= {m.codes[0] for m, _ in mentions if len(m.codes) == 1}
     for m, weight in mentions:
         if m.collective:

@@ -22,7 +22,7 @@ from etl.extract.articles import infer_region, split_articles
 from etl.extract.lexicon import Lexicon, load_lexicon
 from etl.extract.numbers import Quantity, find_quantities
 from etl.models import Fact
-from etl.regions import NATIONAL, Gazetteer, load_gazetteer
+from etl.regions import NATIONAL, Gazetteer, Mention, load_gazetteer
 from etl.textnorm import NormText, normalize, split_clauses, split_sentences
 
 # After a count, these start a verb or particle, so the count closes on the term before it.
@@ -57,6 +57,8 @@ _AFTER_WINDOW = 10
 _BEFORE_WINDOW = 14
 # Units that name their indicator by themselves when no term is found.
 _UNIT_DEFAULT = {"人次": "people_served", "元": "funding"}
+# A clause opening with these counts the same thing as the clause before it.
+_TOTAL_WORDS = ("总数", "总量", "总人数", "总计", "人数达", "数量达", "规模达", "总规模")
 _INCREMENT = ("新增", "新建", "新培育", "新招募", "新发展", "新注册", "新认定")
 
 
@@ -87,10 +89,15 @@ def extract_text(
         spans_iter = [(s.start, s.end, s.region) for s in spans]
     for start, end, hint in spans_iter:
         norm = normalize(text[start:end])
+        mentions = gaz.mentions(norm.text)
         region = hint or infer_region(
-            norm.text, gaz, title=title if len(spans_iter) == 1 else "", issuer=issuer_region
+            norm.text,
+            gaz,
+            title=title if len(spans_iter) == 1 else "",
+            issuer=issuer_region,
+            text_mentions=mentions,
         )
-        for f in _extract_article(norm, region, gaz, lex, bulletin_id, published):
+        for f in _extract_article(norm, mentions, region, gaz, lex, bulletin_id, published):
             facts.append(_shift(f, start))
     return facts
 
@@ -102,14 +109,20 @@ def _shift(f: Fact, offset: int) -> Fact:
 
 
 def _extract_article(
-    norm: NormText, region: str | None, gaz: Gazetteer, lex: Lexicon, bulletin_id: str, published: date | None
+    norm: NormText,
+    mentions: list[Mention],
+    region: str | None,
+    gaz: Gazetteer,
+    lex: Lexicon,
+    bulletin_id: str,
+    published: date | None,
 ) -> list[Fact]:
     text = norm.text
-    masked = [(m.start(), m.end()) for m in lex.false_friend_re.finditer(text)]
+    masked = [(s, e) for s, e, _ in lex.false_friends.find(text)]
     triggers = [
-        _Trigger(m.start(), m.end(), lex.term_owner[m.group(0)])
-        for m in lex.trigger_re.finditer(text)
-        if not any(s <= m.start() < e or s < m.end() <= e for s, e in masked)
+        _Trigger(s, e, lex.term_owner[term])
+        for s, e, term in lex.triggers.find(text)
+        if not any(ms <= s < me or ms < e <= me for ms, me in masked)
     ]
     trig_starts = [t.start for t in triggers]
     quantities = find_quantities(text)
@@ -117,13 +130,14 @@ def _extract_article(
     clause_starts = [c[0] for c in clauses]
     sentences = split_sentences(text)
     sent_starts = [s[0] for s in sentences]
-    mentions = gaz.mentions(text)
     context = {m.codes[0] for m in mentions if len(m.codes) == 1}
     if region:
         context.add(region)
     out: list[Fact] = []
+    last_code: dict[int, str] = {}  # sentence index → indicator of its latest fact
+    units = lex.units
     for qi, q in enumerate(quantities):
-        if q.target or not q.unit:
+        if q.target or q.unit not in units:
             continue
         ci = bisect_right(clause_starts, q.start) - 1
         if ci < 0:
@@ -137,6 +151,9 @@ def _extract_article(
         if _excluded(before, text[sentences[si][0] : q.start], lex):
             continue
         code = _indicator(q, qi, quantities, text, triggers, trig_starts, seg_start, seg_end, lex)
+        if code is None and before.startswith(_TOTAL_WORDS) and si in last_code:
+            # 新增持证社工800人，总数达到1.02万人: the total counts what the clause before counted
+            code = last_code[si] if q.unit in lex.rules[last_code[si]].measure_words else None
         if code is None:
             continue
         rule = lex.rules[code]
@@ -147,25 +164,126 @@ def _extract_article(
         r = _fact_region(mentions, sentences[si][0], q.start, region, gaz, context)
         if r is None:
             continue
-        ev_start, ev_end = c_start, c_end
-        while ev_start < ev_end and text[ev_start] in " \n“”\"'":
-            ev_start += 1
-        o_start, o_end = norm.original_span(ev_start, ev_end)
+        last_code[si] = code
+        change = "increment" if any(w in before for w in _INCREMENT) else "level"
         out.append(
-            Fact(
-                bulletin_id=bulletin_id,
-                indicator=code,
-                region_code=r,
-                region_name=gaz.name(r),
-                value=float(q.value),
-                unit=_base_unit(code, lex),
-                qualifier=q.qualifier,
-                change="increment" if any(w in before for w in _INCREMENT) else "level",
-                evidence=text[ev_start:ev_end],
-                span_start=o_start,
-                span_end=o_end,
-                value_high=float(q.high) if q.high is not None else None,
-                period=published.isoformat() if published else None,
+            _fact(
+                norm,
+                c_start,
+                c_end,
+                bulletin_id,
+                code,
+                r,
+                gaz,
+                lex,
+                float(q.value),
+                q.qualifier,
+                change,
+                float(q.high) if q.high is not None else None,
+                published,
+            )
+        )
+    out += _full_coverage(
+        norm,
+        clauses,
+        sentences,
+        sent_starts,
+        triggers,
+        mentions,
+        region,
+        gaz,
+        lex,
+        context,
+        bulletin_id,
+        published,
+        {(f.indicator, f.region_code) for f in out},
+    )
+    return out
+
+
+def _fact(
+    norm: NormText,
+    c_start: int,
+    c_end: int,
+    bulletin_id: str,
+    code: str,
+    region: str,
+    gaz: Gazetteer,
+    lex: Lexicon,
+    value: float,
+    qualifier: str,
+    change: str,
+    high: float | None,
+    published: date | None,
+) -> Fact:
+    text = norm.text
+    ev_start, ev_end = c_start, c_end
+    while ev_start < ev_end and text[ev_start] in " \n“”\"'":
+        ev_start += 1
+    o_start, o_end = norm.original_span(ev_start, ev_end)
+    return Fact(
+        bulletin_id=bulletin_id,
+        indicator=code,
+        region_code=region,
+        region_name=gaz.name(region),
+        value=value,
+        unit=_base_unit(code, lex),
+        qualifier=qualifier,
+        change=change,
+        evidence=text[ev_start:ev_end],
+        span_start=o_start,
+        span_end=o_end,
+        value_high=high,
+        period=published.isoformat() if published else None,
+    )
+
+
+def _full_coverage(
+    norm: NormText,
+    clauses: list[tuple[int, int]],
+    sentences: list[tuple[int, int]],
+    sent_starts: list[int],
+    triggers: list[_Trigger],
+    mentions: list,
+    region: str | None,
+    gaz: Gazetteer,
+    lex: Lexicon,
+    context: set[str],
+    bulletin_id: str,
+    published: date | None,
+    have: set[tuple[str, str]],
+) -> list[Fact]:
+    """``实现乡镇（街道）社工站全覆盖`` states a coverage rate of 100% without a number."""
+    text = norm.text
+    out = []
+    for c_start, c_end in clauses:
+        pos = text.find("全覆盖", c_start, c_end)
+        if pos < 0:
+            continue
+        if not any(t.code == "social_work_stations" and c_start <= t.start < c_end for t in triggers):
+            continue
+        si = bisect_right(sent_starts, pos) - 1
+        if _excluded(text[c_start:pos], text[sentences[si][0] : pos], lex):
+            continue
+        r = _fact_region(mentions, sentences[si][0], pos, region, gaz, context)
+        if r is None or ("station_coverage_rate", r) in have:
+            continue
+        have.add(("station_coverage_rate", r))
+        out.append(
+            _fact(
+                norm,
+                c_start,
+                c_end,
+                bulletin_id,
+                "station_coverage_rate",
+                r,
+                gaz,
+                lex,
+                100.0,
+                "exact",
+                "level",
+                None,
+                published,
             )
         )
     return out
@@ -176,11 +294,11 @@ def _base_unit(code: str, lex: Lexicon) -> str:
 
 
 def _excluded(clause_before: str, sentence_before: str, lex: Lexicon) -> bool:
-    for kind, words in lex.exclusions.items():
-        scope = sentence_before if kind == "plan_sentence" else clause_before
-        if any(w in scope for w in words):
-            return True
-    return False
+    """A plan, ratio, honour, price or breakdown word before the number voids it (kinds ending in
+    ``_sentence`` look back over the whole sentence, the others over the clause)."""
+    return bool(
+        lex.clause_exclusion_re.search(clause_before) or lex.sentence_exclusion_re.search(sentence_before)
+    )
 
 
 def _indicator(

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from etl.extract.matcher import TermMatcher
+
 
 @dataclass(frozen=True)
 class IndicatorSpec:
@@ -33,14 +35,23 @@ class IndicatorRule:
 class Lexicon:
     rules: dict[str, IndicatorRule]
     term_owner: dict[str, str]  # trigger term → indicator code
-    trigger_re: re.Pattern[str]
-    false_friend_re: re.Pattern[str]
+    triggers: TermMatcher
+    false_friends: TermMatcher
     exclusions: dict[str, tuple[str, ...]]
+    clause_exclusion_re: re.Pattern[str]  # words that void a number when they stand before it in its clause
+    sentence_exclusion_re: re.Pattern[str]  # ... anywhere before it in its sentence
     version: int
+    units: frozenset[str]  # every measure word some indicator admits: other quantities are skipped early
 
 
 class LexiconError(ValueError):
     pass
+
+
+def _alternation(words: list[str]) -> re.Pattern[str]:
+    if not words:
+        return re.compile(r"(?!)")
+    return re.compile("|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True)))
 
 
 @cache
@@ -48,10 +59,6 @@ def indicator_specs() -> dict[str, IndicatorSpec]:
     """The project's copy of the public indicator contract (``data/indicators.csv``)."""
     with resources.files("etl.data").joinpath("indicators.csv").open(encoding="utf-8") as f:
         return {row["code"]: IndicatorSpec(**row) for row in csv.DictReader(f)}
-
-
-def _alternation(terms: list[str]) -> re.Pattern[str]:
-    return re.compile("|".join(re.escape(t) for t in sorted(set(terms), key=len, reverse=True)))
 
 
 def parse_lexicon(data: dict, origin: str = "lexicon.toml") -> Lexicon:
@@ -86,13 +93,19 @@ def parse_lexicon(data: dict, origin: str = "lexicon.toml") -> Lexicon:
     if missing:
         raise LexiconError(f"{origin}: no lexicon entry for indicators {sorted(missing)}")
     false_friends = data.get("false_friends", {}).get("terms", [])
+    exclusions = {k: tuple(v) for k, v in data.get("exclusions", {}).items()}
+    clause_words = [w for k, ws in exclusions.items() if not k.endswith("_sentence") for w in ws]
+    sentence_words = [w for k, ws in exclusions.items() if k.endswith("_sentence") for w in ws]
     return Lexicon(
         rules=rules,
         term_owner=owner,
-        trigger_re=_alternation(list(owner)),
-        false_friend_re=_alternation(false_friends) if false_friends else re.compile(r"(?!x)x"),
-        exclusions={k: tuple(v) for k, v in data.get("exclusions", {}).items()},
+        triggers=TermMatcher(list(owner)),
+        false_friends=TermMatcher(false_friends),
+        exclusions=exclusions,
+        clause_exclusion_re=_alternation(clause_words),
+        sentence_exclusion_re=_alternation(sentence_words),
         version=int(data.get("version", 0)),
+        units=frozenset(u for r in rules.values() for u in r.measure_words),
     )
 
 

@@ -111,9 +111,12 @@ _AR = r"\d+(?:,\d{3})*(?:\.\d+)?"
 _CN = r"[零〇一二两三四五六七八九十百千万亿]+"
 _NUM = rf"(?:{_AR}[十百千]?[万亿]*|{_CN})"
 _UNIT_RE = "|".join(re.escape(u) for u in UNITS)
+# The number first: qualifiers and target marks before it are read by looking back (a pattern that opens with
+# optional prefixes is tried at every character and was the extractor's hot spot).
+_START = re.compile(r"[0-9零〇一二两三四五六七八九十百千万亿]")
+_PREFIXES = sorted((p for p, _ in _PREFIX_QUAL), key=len, reverse=True)
+_PREFIX_LAST = {p[-1] for p in _PREFIXES}
 _QUANTITY = re.compile(
-    rf"(?P<target>[≥≤><])?"
-    rf"(?P<pre>超过|突破|多达|逾|超|大约|将近|接近|约|近|不足|不到|低于)?"
     rf"(?P<num>{_AR}|{_CN})(?P<inner>余|多)?(?P<mult>[十百千]?[万亿]+)?(?P<post>余|多)?"
     rf"(?:(?P<unit1>{_UNIT_RE})?(?P<dash>-|—|–|~|至|到)"
     rf"(?P<num2>{_AR}|{_CN})(?P<mult2>[十百千]?[万亿]+)?)?"
@@ -218,17 +221,21 @@ def find_quantities(text: str) -> list[Quantity]:
     out: list[Quantity] = []
     pos = 0
     while True:
-        m = _QUANTITY.search(text, pos)
-        if m is None:
+        s = _START.search(text, pos)
+        if s is None:
             break
+        m = _QUANTITY.match(text, s.start())
+        if m is None:
+            pos = s.start() + 1
+            continue
         if m.group("unit1") and m.group("dash") == "到":
             # 从1名到81名 is a change between two counts, not a range: read the first, go on after its unit
             m = _QUANTITY.match(text[: m.end("unit1")], m.start())
             assert m is not None
-        q = _from_match(text, m)
+        q = _from_match(text, m, pos)
         if q is not None:
             out.append(q)
-        pos = max(m.end(), pos + 1)
+        pos = max(m.end(), s.start() + 1)
     for m in _PERCENT_CN.finditer(text):
         v = _cn_percent(m.group("num"))
         if v is not None and not any(q.start <= m.start() < q.end for q in out):
@@ -247,11 +254,27 @@ def _cn_percent(s: str) -> Decimal | None:
     return parse_chinese_numeral(s)
 
 
-def _from_match(text: str, m: re.Match[str]) -> Quantity | None:
+def _lookback(text: str, at: int, floor: int) -> tuple[int, str | None, bool]:
+    """(start, prefix qualifier, target mark) of what stands right before a number at ``at``."""
+    start, pre, target = at, None, False
+    if at == floor or text[at - 1] not in _PREFIX_LAST:
+        if at > floor and text[at - 1] in "≥≤><":
+            return at - 1, None, True
+        return at, None, False
+    for p in _PREFIXES:
+        if at - len(p) >= floor and text.startswith(p, at - len(p)):
+            start, pre = at - len(p), p
+            break
+    if start > floor and text[start - 1] in "≥≤><":
+        start, target = start - 1, True
+    return start, pre, target
+
+
+def _from_match(text: str, m: re.Match[str], floor: int = 0) -> Quantity | None:
     num = m.group("num")
-    start = m.start("num") if not (m.group("pre") or m.group("target")) else m.start()
+    start, pre, target = _lookback(text, m.start(), floor)
     # A digit run glued to letters or more digits is an identifier (索引号, phone numbers), not a quantity.
-    before = text[m.start() - 1] if m.start() > 0 else ""
+    before = text[start - 1] if start > 0 else ""
     if before and before.isascii() and (before.isalnum() or before in "./-_"):
         return None
     if before == "第":
@@ -269,7 +292,7 @@ def _from_match(text: str, m: re.Match[str]) -> Quantity | None:
         if num == "一" and not mult:
             return None
         # 万家灯火, 千家万户, 百项: a bare 百/千/万 is rhetoric unless a qualifier makes it a count (超千余人次)
-        qualified = m.group("pre") or m.group("inner") or m.group("post") or m.group("suffix")
+        qualified = pre or m.group("inner") or m.group("post") or m.group("suffix")
         if all(c in "百千万亿" for c in num) and not qualified:
             return None
     end = m.end()
@@ -290,7 +313,7 @@ def _from_match(text: str, m: re.Match[str]) -> Quantity | None:
             if unit in ("万元", "亿元"):
                 hv *= CN_BIG_UNIT[unit[0]]
             high = hv
-    qual = _qual(m.group("pre"), m.group("inner"), m.group("post"), m.group("suffix"))
+    qual = _qual(pre, m.group("inner"), m.group("post"), m.group("suffix"))
     if high is not None and high > value:
         qual = MORE
     elif high is not None:
@@ -304,6 +327,6 @@ def _from_match(text: str, m: re.Match[str]) -> Quantity | None:
         unit=base_unit,
         qualifier=qual,
         high=high,
-        target=bool(m.group("target")),
+        target=target,
         chinese=chinese,
     )
