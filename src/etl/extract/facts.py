@@ -13,7 +13,6 @@ article's region stands.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
@@ -118,12 +117,17 @@ def _extract_article(
     published: date | None,
 ) -> list[Fact]:
     text = norm.text
-    masked = [(s, e) for s, e, _ in lex.false_friends.find(text)]
-    triggers = [
-        _Trigger(s, e, lex.term_owner[term])
-        for s, e, term in lex.triggers.find(text)
-        if not any(ms <= s < me or ms < e <= me for ms, me in masked)
-    ]
+    # False friends stay in the list as blockers (code ""): a number next to one counts that thing.
+    blockers = [_Trigger(s, e, "") for s, e, _ in lex.false_friends.find(text)]
+    triggers = sorted(
+        [
+            _Trigger(s, e, lex.term_owner[term])
+            for s, e, term in lex.triggers.find(text)
+            if not any(b.start <= s < b.end or b.start < e <= b.end for b in blockers)
+        ]
+        + blockers,
+        key=lambda t: t.start,
+    )
     trig_starts = [t.start for t in triggers]
     quantities = find_quantities(text)
     clauses = split_clauses(text)
@@ -135,6 +139,7 @@ def _extract_article(
         context.add(region)
     out: list[Fact] = []
     last_code: dict[int, str] = {}  # sentence index → indicator of its latest fact
+    last_region: dict[int, str] = {}
     units = lex.units
     for qi, q in enumerate(quantities):
         if q.target or q.unit not in units:
@@ -159,12 +164,17 @@ def _extract_article(
         rule = lex.rules[code]
         if q.unit in rule.cue_units and not any(c in before for c in rule.cues):
             continue
+        if any(c in before for c in rule.exclude_cues):
+            continue
         if code == "station_coverage_rate" and q.value > 100:
             continue
         r = _fact_region(mentions, sentences[si][0], q.start, region, gaz, context)
         if r is None:
             continue
+        if "其中" in before and last_code.get(si) == code and last_region.get(si) == r:
+            continue  # 社工站100个，其中街道社工站30个: a part of the figure just stated
         last_code[si] = code
+        last_region[si] = r
         change = "increment" if any(w in before for w in _INCREMENT) else "level"
         out.append(
             _fact(
@@ -256,13 +266,15 @@ def _full_coverage(
     """``实现乡镇（街道）社工站全覆盖`` states a coverage rate of 100% without a number."""
     text = norm.text
     out = []
-    for c_start, c_end in clauses:
+    for ci, (c_start, c_end) in enumerate(clauses):
         pos = text.find("全覆盖", c_start, c_end)
         if pos < 0:
             continue
-        if not any(t.code == "social_work_stations" and c_start <= t.start < c_end for t in triggers):
-            continue
         si = bisect_right(sent_starts, pos) - 1
+        # the stations are named in this clause or the one before it in the sentence (社工站103个，实现全覆盖)
+        scope_start = clauses[ci - 1][0] if ci > 0 and clauses[ci - 1][0] >= sentences[si][0] else c_start
+        if not any(t.code == "social_work_stations" and scope_start <= t.start < pos for t in triggers):
+            continue
         if _excluded(text[c_start:pos], text[sentences[si][0] : pos], lex):
             continue
         r = _fact_region(mentions, sentences[si][0], pos, region, gaz, context)
@@ -318,6 +330,8 @@ def _indicator(
     limit = min(q.end + _AFTER_WINDOW, seg_end, next_q)
     while i < len(triggers) and triggers[i].start < limit:
         t = triggers[i]
+        if not t.code:
+            return None  # 12个分会场服务点: the count is of the false friend
         gap = text[q.end : t.start]
         if "的" in gap[1:]:
             break  # 三个层级的…服务站: the count is of what stands before 的
@@ -335,7 +349,7 @@ def _indicator(
         if t.end > q.start:
             j -= 1
             continue
-        if t.start < seg_start or q.start - t.end > _BEFORE_WINDOW:
+        if t.start < seg_start or q.start - t.end > _BEFORE_WINDOW or not t.code:
             break
         if q.unit in lex.rules[t.code].measure_words:
             return t.code
@@ -347,14 +361,15 @@ def _indicator(
 def _fact_region(
     mentions: list, sent_start: int, pos: int, article: str | None, gaz: Gazetteer, context: set[str]
 ) -> str | None:
-    for m in reversed(mentions):
-        if m.end > pos:
-            continue
-        if m.start < sent_start:
-            break
+    earlier = [m for m in mentions if sent_start <= m.start and m.end <= pos]
+    for k in range(len(earlier) - 1, -1, -1):
+        m = earlier[k]
         if m.collective:
             if m.collective == "country" and article != NATIONAL:
                 continue
+            named = _named_before(earlier[:k], m.text, article, gaz, context)
+            if named:
+                return named  # 柯桥区……全区: the district just named
             resolved = gaz.resolve_collective(m.collective, article)
             if resolved and article and resolved != article and gaz.is_within(article, resolved):
                 continue  # 在全省率先 in a city report compares, it does not widen the scope
@@ -374,4 +389,18 @@ def _fact_region(
     return article
 
 
-_WS = re.compile(r"\s+")
+def _named_before(
+    earlier: list[Mention], word: str, article: str | None, gaz: Gazetteer, context: set[str]
+) -> str | None:
+    """For 全区/全县/全市: the latest place of that kind named earlier in the sentence, inside the article."""
+    suffix = word[-1]
+    for m in reversed(earlier):
+        if m.collective:
+            continue
+        code = gaz.disambiguate(m.codes, context)
+        r = gaz.get(code) if code else None
+        if r is None or not r.name.endswith(suffix) or r.level == "province":
+            continue
+        if article is None or gaz.is_within(code, article):
+            return code
+    return None

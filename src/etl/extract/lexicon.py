@@ -29,6 +29,7 @@ class IndicatorRule:
     triggers: tuple[str, ...]
     cue_units: frozenset[str]
     cues: tuple[str, ...]
+    exclude_cues: tuple[str, ...] = ()  # words before the number in its clause that rule this indicator out
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ def parse_lexicon(data: dict, origin: str = "lexicon.toml") -> Lexicon:
             triggers=tuple(triggers),
             cue_units=frozenset(cue.get("units", [])),
             cues=tuple(cue.get("cues", [])),
+            exclude_cues=tuple(entry.get("exclude_cues", [])),
         )
     missing = set(specs) - set(rules)
     if missing:
