@@ -90,7 +90,25 @@ FALSE_FRIENDS = {
     "社工证": "盐城市今年有200人考取社工证。",
     "社工人才基地": "盐城市建成社工人才基地5个。",
     "社会工作专业人才基地": "盐城市授牌社会工作专业人才基地4个。",
+    "培训班": "盐城市社工站举办社工培训班12期。",
+    "兴趣班": "盐城市社工站开设老年兴趣班25个。",
+    "班级": "盐城市社区大学组建班级30个，服务活动丰富。",
+    "课堂": "盐城市社工站开办四点半课堂40个。",
 }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "盐城市社工站建设成效排名全省第2位。",  # a rank
+        "盐城市社工站建设始于2018年。",  # a year
+        "盐城市每个社工站场地不少于60平米。",  # an area
+        "盐城市社工站服务面积达到120平方米。",  # an area
+        "盐城市社会工作者职业资格考试报名人数达9000人。",  # exam registrants
+    ],
+)
+def test_ranks_years_areas_and_exam_registrants_are_not_indicators(text):
+    assert facts(text) == set()
 
 
 @pytest.mark.parametrize("term", sorted(FALSE_FRIENDS))

@@ -22,8 +22,8 @@ _FULLWIDTH.update({ord("％"): ord("%"), ord("．"): ord("."), ord("－"): ord("
 
 # One-to-one traditional → simplified characters that occur in indicator terms, numerals, qualifiers and region
 # names. One-to-one keeps offsets intact; a full conversion is not needed to read the facts.
-_TRAD = "個萬億餘兩縣區鄉鎮會務組織機構專項資約場戶員誌願導數設點級業綜職證籌劃補貼實現與為發運營開幾國總計達額這協過屆廳寧東廣陽訓動們對內蘇龍灣門遼潛樂濟雲貴陝學時間實來範並著"
-_SIMP = "个万亿余两县区乡镇会务组织机构专项资约场户员志愿导数设点级业综职证筹划补贴实现与为发运营开几国总计达额这协过届厅宁东广阳训动们对内苏龙湾门辽潜乐济云贵陕学时间实来范并着"
+_TRAD = "個萬億餘兩縣區鄉鎮會務組織機構專項資約場戶員誌願導數設點級業綜職證籌劃補貼實現與為發運營開幾國總計達額這協過屆廳寧東廣陽訓動們對內蘇龍灣門遼潛樂濟雲貴陝學時間實來範並著長關錫興紹溫麗義鄭臺島漢華慶寶嶺陰體幫愛兒殘護養醫療聯應問題還進據獲報將從說議調辦處線網經費獎購買際筆覽齡顧團隊幣鄰裡裏衛勞傷亞歐貧難極幹層屬雙歷觀權檔單號條農邊參驗審眾黨遠"
+_SIMP = "个万亿余两县区乡镇会务组织机构专项资约场户员志愿导数设点级业综职证筹划补贴实现与为发运营开几国总计达额这协过届厅宁东广阳训动们对内苏龙湾门辽潜乐济云贵陕学时间实来范并着长关锡兴绍温丽义郑台岛汉华庆宝岭阴体帮爱儿残护养医疗联应问题还进据获报将从说议调办处线网经费奖购买际笔览龄顾团队币邻里里卫劳伤亚欧贫难极干层属双历观权档单号条农边参验审众党远"
 _TRAD_MAP = {ord(t): ord(s) for t, s in zip(_TRAD, _SIMP, strict=True) if t != s}
 _FOLD = {**_TRAD_MAP, **_FULLWIDTH}
 _FOLD_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in _FOLD) + "]")
