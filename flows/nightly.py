@@ -14,18 +14,21 @@ from prefect.futures import as_completed
 from prefect.runtime import flow_run
 
 from etl import settings
+from etl.fetch import FetchSettings, fetch_settings_for
 from etl.load import load_batch
 from etl.pipeline import SourceBatch, ingest_source, window_for
 from etl.rawzone import RawZone
-from etl.sources import Source, load_sources
+from etl.sources import Source, load_fetch_config, load_sources
 from etl.state import read_state
 from etl.summary import summary_markdown, summary_text
 from etl.warehouse import connect, create_views, open_warehouse, table_counts
 
 
 @task(cache_policy=NO_CACHE, task_run_name="ingest {source.id}")
-def ingest(source: Source, window, raw_root: str, memory: dict, retry_urls: list[str]) -> SourceBatch:
-    return ingest_source(source, window, RawZone(Path(raw_root)), memory, retry_urls)
+def ingest(
+    source: Source, window, raw_root: str, memory: dict, retry_urls: list[str], settings: FetchSettings
+) -> SourceBatch:
+    return ingest_source(source, window, RawZone(Path(raw_root)), memory, retry_urls, settings)
 
 
 @task(cache_policy=NO_CACHE, task_run_name="load {batch.source_id}")
@@ -66,6 +69,7 @@ def nightly(
     log = get_run_logger()
     db_path = Path(db) if db else settings.default_db()
     srcs = load_sources(Path(sources))
+    fetch_settings = fetch_settings_for(load_fetch_config(Path(sources)))
     run_id = str(flow_run.id or uuid.uuid4())
     day = _logical_date(logical_date)
     with open_warehouse(db_path, lock_timeout) as con:
@@ -75,7 +79,14 @@ def nightly(
     for s in srcs:
         window = window_for(s, state.cursors.get(s.id), day, lag_days)
         futures.append(
-            ingest.submit(s, window, raw_root, state.memory.get(s.id, {}), state.retry_urls.get(s.id, []))
+            ingest.submit(
+                s,
+                window,
+                raw_root,
+                state.memory.get(s.id, {}),
+                state.retry_urls.get(s.id, []),
+                fetch_settings,
+            )
         )
     stats = []
     # Load each batch as soon as it is ingested; loads run one at a time (single writer).

@@ -9,6 +9,25 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 ARTICLE = "<html><body><div class='article'><h1>{title}</h1><div class='info'>2024-05-0{day}</div><div class='TRS_Editor'><p>{body}</p></div></div></body></html>"
 
 
+# The list page of the fault site: one healthy page and one of each fault.
+LIST_PATHS = [
+    "/ok",
+    "/flaky",
+    "/ratelimited0",
+    "/slow",
+    "/reset",
+    "/truncated",
+    "/missing",
+    "/away",
+    "/inside",
+    "/huge",
+    "/gbk",
+    "/etag",
+    "/private/secret",
+    "/binary",
+]
+
+
 class FaultServer:
     def __init__(self):
         self.hits: dict[str, int] = {}
@@ -55,7 +74,32 @@ class FaultServer:
                 path = self.path
                 n = outer.hits[path] = outer.hits.get(path, 0) + 1
                 outer.seen_headers.setdefault(path, []).append(dict(self.headers))
-                if path == "/ok":
+                if path == "/robots.txt":
+                    self.send(200, b"User-agent: *\nDisallow: /private/\n", ctype="text/plain")
+                elif path == "/list.html":
+                    items = "".join(
+                        f'<li><a href="{p}">{p}</a><span>2024-05-0{i % 9 + 1}</span></li>'
+                        for i, p in enumerate(LIST_PATHS)
+                    )
+                    self.send(200, f"<html><body><ul class='l'>{items}</ul></body></html>".encode())
+                elif path.startswith("/loop/list.html"):
+                    # every page shows the same items and links to a "next" page that differs only in its URL
+                    nxt = n + 1
+                    body = (
+                        f"<html><body><ul class='l'><li><a href='/ok'>ok</a><span>2024-05-01</span></li></ul>"
+                        f"<a class='next' href='/loop/list.html?p={nxt}'>next</a></body></html>"
+                    )
+                    self.send(200, body.encode())
+                elif path == "/bad/list.html":
+                    self.send(200, b"<html><body><div>maintenance <<<>>> </div")
+                elif path == "/private/secret":
+                    self.article("不该抓取", "全市建成社工站99个。")
+                elif path == "/ratelimited0":
+                    if n == 1:
+                        self.send(429, b"slow down", headers={"Retry-After": "0"})
+                    else:
+                        self.article("限流后", "全市建成社工站15个。")
+                elif path == "/ok":
                     self.article("正常", "全市建成社工站10个。")
                 elif path == "/flaky":
                     if n == 1:

@@ -9,9 +9,12 @@ from etl.warehouse import WarehouseError, WarehouseLocked, connect, migrate, ope
 def test_migrations_apply_once_and_record_themselves(tmp_path):
     db = tmp_path / "w.duckdb"
     con = connect(db)
-    assert migrate(con) == [1]
+    assert migrate(con) == [1, 2]
     assert migrate(con) == []
-    assert con.execute("select version, name from schema_migration").fetchall() == [(1, "core_tables")]
+    assert con.execute("select version, name from schema_migration order by version").fetchall() == [
+        (1, "core_tables"),
+        (2, "backfill_partitions"),
+    ]
     con.close()
 
 

@@ -106,6 +106,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     return _finish(stats, db, started)
 
 
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    db = _db(args)
+    try:
+        start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    except ValueError as e:
+        print(f"etl backfill: --start/--end must be ISO dates (2024-01-31): {e}", file=sys.stderr)
+        return 2
+    backfill = load_flow_module("backfill").backfill
+    started = time.monotonic()
+    stats = backfill(
+        start=start,
+        end=end,
+        sources=args.sources,
+        only=args.source or None,
+        db=str(db),
+        reparse=args.reparse,
+        reprocess=args.reprocess,
+        dry_run=args.dry_run,
+        max_parallel=args.max_parallel,
+        lock_timeout=args.lock_timeout,
+    )
+    if args.dry_run:
+        return 0
+    return _finish(stats, db, started)
+
+
 def _finish(stats: list[dict], db: Path, started: float) -> int:
     from etl.models import SourceStats
     from etl.summary import summary_text
@@ -201,6 +229,26 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--lag-days", type=int, default=30, help="re-read this many days before each cursor")
     sp.add_argument("--lock-timeout", type=float, default=600.0, help="seconds to wait for another writer")
     sp.set_defaults(func=cmd_run)
+
+    sp = sub.add_parser("backfill", help="fetch (or re-parse) a window, partitioned by source x month")
+    with_db(sp)
+    sp.add_argument("--start", required=True, help="first day, ISO date")
+    sp.add_argument("--end", required=True, help="last day, ISO date")
+    sp.add_argument(
+        "--sources", default="sources", help="source registry: a TOML file or a directory of them"
+    )
+    sp.add_argument("--source", action="append", help="only this source id (repeatable)")
+    sp.add_argument("--reparse", action="store_true", help="re-parse from the raw zone, no network")
+    sp.add_argument(
+        "--reprocess",
+        choices=["missing", "failed", "all"],
+        default="missing",
+        help="which partitions to run: not yet done (default), failed ones, or all",
+    )
+    sp.add_argument("--dry-run", action="store_true", help="print the partitions and what would be done")
+    sp.add_argument("--max-parallel", type=int, default=4, help="partitions fetched at once")
+    sp.add_argument("--lock-timeout", type=float, default=600.0, help="seconds to wait for another writer")
+    sp.set_defaults(func=cmd_backfill)
 
     sp = sub.add_parser("extract", help="print the facts of text/HTML files (no warehouse needed)")
     sp.add_argument("files", nargs="+")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import email.utils
+import json
 from dataclasses import dataclass, field
 from datetime import date
-from urllib.parse import urljoin
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from defusedxml import ElementTree
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
@@ -14,6 +15,7 @@ from etl.charset import decode
 from etl.fetch import Fetcher
 from etl.models import BulletinRef
 from etl.parse import parse_date
+from etl.robots import Robots
 from etl.sources import Source
 
 
@@ -22,6 +24,7 @@ class Discovery:
     refs: list[BulletinRef] = field(default_factory=list)
     pages: int = 0
     failures: list[dict[str, str]] = field(default_factory=list)  # list pages that failed
+    skips: list[dict[str, str]] = field(default_factory=list)  # list pages not fetched, with the reason
     stopped_because: str = ""
 
 
@@ -34,13 +37,26 @@ class Window:
         return d is None or self.start <= d <= self.end
 
 
-async def discover(source: Source, fetcher: Fetcher, window: Window) -> Discovery:
+async def discover(
+    source: Source, fetcher: Fetcher, window: Window, robots: Robots | None = None
+) -> Discovery:
     if source.kind == "rss":
-        return await _discover_feed(source, fetcher, window)
-    return await _discover_html_list(source, fetcher, window)
+        return await _discover_feed(source, fetcher, window, robots)
+    if source.kind == "json_api":
+        return await _discover_json(source, fetcher, window, robots)
+    return await _discover_html_list(source, fetcher, window, robots)
 
 
-async def _get_text(source: Source, fetcher: Fetcher, url: str, out: Discovery) -> str | None:
+async def _get_text(
+    source: Source, fetcher: Fetcher, url: str, out: Discovery, robots: Robots | None = None
+) -> str | None:
+    if robots is not None:
+        reason = await robots.check(
+            url, source.allowed_hosts, source.politeness.concurrency, source.politeness.delay
+        )
+        if reason:
+            out.skips.append({"url": url, "reason": reason})
+            return None
     res = await fetcher.get(url, source.allowed_hosts, source.politeness.concurrency, source.politeness.delay)
     if not res.ok:
         out.failures.append(
@@ -51,7 +67,9 @@ async def _get_text(source: Source, fetcher: Fetcher, url: str, out: Discovery) 
     return text
 
 
-async def _discover_html_list(source: Source, fetcher: Fetcher, window: Window) -> Discovery:
+async def _discover_html_list(
+    source: Source, fetcher: Fetcher, window: Window, robots: Robots | None = None
+) -> Discovery:
     out = Discovery()
     url: str | None = source.list_url
     seen_pages: set[str] = set()
@@ -64,15 +82,14 @@ async def _discover_html_list(source: Source, fetcher: Fetcher, window: Window) 
             out.stopped_because = f"max_pages {source.max_pages} reached"
             break
         seen_pages.add(url)
-        html = await _get_text(source, fetcher, url, out)
+        html = await _get_text(source, fetcher, url, out, robots)
         if html is None:
-            out.stopped_because = f"list page {url} failed"
+            out.stopped_because = f"list page {url} not read"
             break
         out.pages += 1
         tree = HTMLParser(html)
         items = tree.css(source.item_selector)
-        new_on_page = 0
-        older = 0
+        new_on_page = older = unseen = 0
         for item in items:
             link = item.css_first(source.link_selector)
             href = link.attributes.get("href") if link is not None else None
@@ -81,6 +98,8 @@ async def _discover_html_list(source: Source, fetcher: Fetcher, window: Window) 
             abs_url = urljoin(url, href)
             if abs_url in seen_refs:
                 continue
+            seen_refs.add(abs_url)
+            unseen += 1
             when = None
             if source.item_date_selector:
                 d = item.css_first(source.item_date_selector)
@@ -91,8 +110,7 @@ async def _discover_html_list(source: Source, fetcher: Fetcher, window: Window) 
                 older += 1
                 continue
             if when is not None and when > window.end:
-                continue
-            seen_refs.add(abs_url)
+                continue  # newer than the window: keep walking towards it
             new_on_page += 1
             title = link.attributes.get("title") or link.text(strip=True)
             out.refs.append(BulletinRef(source.id, abs_url, title, when))
@@ -104,8 +122,8 @@ async def _discover_html_list(source: Source, fetcher: Fetcher, window: Window) 
         if older and not new_on_page:
             out.stopped_because = "reached the window's start"
             break
-        if new_on_page == 0 and not older:
-            out.stopped_because = f"list page {url} holds nothing new"
+        if unseen == 0:
+            out.stopped_because = f"list page {url} holds nothing new"  # a site repeating its last page
             break
         nxt = tree.css_first(source.next_selector) if source.next_selector else None
         href = nxt.attributes.get("href") if nxt is not None else None
@@ -115,9 +133,11 @@ async def _discover_html_list(source: Source, fetcher: Fetcher, window: Window) 
     return out
 
 
-async def _discover_feed(source: Source, fetcher: Fetcher, window: Window) -> Discovery:
+async def _discover_feed(
+    source: Source, fetcher: Fetcher, window: Window, robots: Robots | None = None
+) -> Discovery:
     out = Discovery()
-    text = await _get_text(source, fetcher, source.list_url, out)
+    text = await _get_text(source, fetcher, source.list_url, out, robots)
     if text is None:
         out.stopped_because = "feed failed"
         return out
@@ -143,6 +163,68 @@ async def _discover_feed(source: Source, fetcher: Fetcher, window: Window) -> Di
         out.refs.append(BulletinRef(source.id, urljoin(source.list_url, link.strip()), title, when))
     out.stopped_because = "feed read"
     return out
+
+
+async def _discover_json(
+    source: Source, fetcher: Fetcher, window: Window, robots: Robots | None = None
+) -> Discovery:
+    """A JSON list API: items at ``items_path``; with ``page_param``, pages 1, 2, ... until one adds nothing."""
+    out = Discovery()
+    seen: set[str] = set()
+    for page in range(1, source.max_pages + 1):
+        url = (
+            source.list_url
+            if not source.page_param
+            else _with_param(source.list_url, source.page_param, page)
+        )
+        text = await _get_text(source, fetcher, url, out, robots)
+        if text is None:
+            out.stopped_because = f"list {url} not read"
+            break
+        out.pages += 1
+        try:
+            items = _dig(json.loads(text), source.items_path)
+        except (ValueError, KeyError, TypeError, IndexError) as e:
+            out.failures.append(
+                {"url": url, "status": "200", "error": f"JSON has no list at {source.items_path!r}: {e}"}
+            )
+            break
+        if not isinstance(items, list):
+            out.failures.append(
+                {"url": url, "status": "200", "error": f"{source.items_path!r} is not a list"}
+            )
+            break
+        new = older = 0
+        for item in items:
+            link = item.get(source.link_field) if isinstance(item, dict) else None
+            if not isinstance(link, str) or not link:
+                continue
+            abs_url = urljoin(url, link)
+            when = parse_date(str(item.get(source.date_field, "")))
+            if when is not None and when < window.start:
+                older += 1
+                continue
+            if abs_url in seen or (when is not None and when > window.end):
+                continue
+            seen.add(abs_url)
+            new += 1
+            out.refs.append(BulletinRef(source.id, abs_url, str(item.get(source.title_field, "")), when))
+        if not source.page_param or new == 0:
+            out.stopped_because = "reached the window's start" if older else "no new items"
+            break
+    return out
+
+
+def _dig(data: object, path: str) -> object:
+    for part in path.split(".") if path else []:
+        data = data[int(part)] if isinstance(data, list) else data[part]  # type: ignore[index]
+    return data
+
+
+def _with_param(url: str, name: str, value: int) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != name] + [(name, str(value))]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def _feed_date(value: str | None) -> date | None:

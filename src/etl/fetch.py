@@ -33,6 +33,11 @@ ACCEPTED_TYPES = (
 )
 
 
+def user_agent(contact_url: str) -> str:
+    """A User-Agent naming the project and where a webmaster can reach whoever runs it."""
+    return f"bulletin-etl/{__version__} (+{contact_url})"
+
+
 @dataclass(frozen=True)
 class FetchSettings:
     user_agent: str = DEFAULT_USER_AGENT
@@ -43,6 +48,16 @@ class FetchSettings:
     max_backoff: float = 60.0
     max_redirects: int = 5
     politeness_override: bool = False  # benchmarks lift per-host limits; never for real sites
+
+
+def fetch_settings_for(cfg) -> FetchSettings:
+    """Settings from a registry's ``[fetch]`` table (:class:`etl.sources.FetchConfig`)."""
+    return FetchSettings(
+        user_agent=user_agent(cfg.contact_url),
+        timeout=cfg.timeout,
+        max_bytes=cfg.max_bytes,
+        retries=cfg.retries,
+    )
 
 
 @dataclass

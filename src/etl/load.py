@@ -169,7 +169,7 @@ def load_batch(
             "path",
         ],
     )
-    fetched_urls = pd.DataFrame({"url_key": [url_key(p.url) for p in batch.raw_pages]}, dtype="object")
+    fetched_urls = pd.DataFrame({"url_key": [url_key(u) for u in batch.replaced_urls()]}, dtype="object")
     q_keys = {q["record_key"] for q in quarantine} | set(bdf["bulletin_id"]) | set(fetched_urls["url_key"])
     q_df = pd.DataFrame(
         [

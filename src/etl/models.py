@@ -88,6 +88,7 @@ class SourceStats:
     facts: int = 0
     quarantined: int = 0
     failures: list[dict[str, Any]] = field(default_factory=list)
+    skips: list[dict[str, Any]] = field(default_factory=list)  # url and reason of each skipped page
 
     def reconciles(self) -> bool:
         return self.discovered == self.fetched + self.not_modified + self.skipped + self.failed

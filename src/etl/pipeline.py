@@ -9,12 +9,13 @@ from typing import Any
 from urllib.parse import urljoin
 
 from etl.charset import decode
-from etl.discover import Window, discover
+from etl.discover import Discovery, Window, discover
 from etl.extract.facts import extract_text
 from etl.fetch import Fetcher, FetchResult, FetchSettings
 from etl.models import Bulletin, BulletinRef, Fact, RawPage, SourceStats, url_key
 from etl.parse import ParseError, parse_html, to_bulletins
 from etl.rawzone import RawZone
+from etl.robots import Robots
 from etl.sources import Source
 
 
@@ -31,6 +32,11 @@ class SourceBatch:
     succeeded_urls: list[str] = field(default_factory=list)  # fetched or unchanged: clears earlier failures
     outcomes: dict[str, str] = field(default_factory=dict)  # url → fetched | not_modified | failed
     newest: date | None = None  # newest publication date seen, for the cursor
+    reparsed_urls: list[str] = field(default_factory=list)  # pages re-read from the raw zone (no fetch)
+
+    def replaced_urls(self) -> list[str]:
+        """Pages whose bulletins, facts and quarantine rows this batch replaces."""
+        return [p.url for p in self.raw_pages] + self.reparsed_urls
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,31 @@ def ingest_source(
     retry_urls: list[str] | None = None,
     settings: FetchSettings | None = None,
 ) -> SourceBatch:
-    return asyncio.run(_ingest(source, window, raw, memory or {}, retry_urls or [], settings))
+    """Discover the window's bulletins, fetch them, store them raw, parse and extract."""
+    return asyncio.run(_ingest(source, window, raw, memory or {}, retry_urls or [], settings, None))
+
+
+def discover_source(source: Source, window: Window, settings: FetchSettings | None = None) -> Discovery:
+    """Discovery alone (a backfill discovers a long window once and fetches it month by month)."""
+
+    async def go() -> Discovery:
+        async with Fetcher(settings) as fetcher:
+            robots = Robots(fetcher, fetcher.settings.user_agent) if source.obey_robots else None
+            return await discover(source, fetcher, window, robots)
+
+    return asyncio.run(go())
+
+
+def fetch_refs(
+    source: Source,
+    window: Window,
+    refs: list[BulletinRef],
+    raw: RawZone,
+    memory: dict[str, FetchMemory] | None = None,
+    settings: FetchSettings | None = None,
+) -> SourceBatch:
+    """Fetch, store, parse and extract already discovered bulletins."""
+    return asyncio.run(_ingest(source, window, raw, memory or {}, [], settings, Discovery(refs=list(refs))))
 
 
 async def _ingest(
@@ -67,11 +97,19 @@ async def _ingest(
     memory: dict[str, FetchMemory],
     retry_urls: list[str],
     settings: FetchSettings | None,
+    found: Discovery | None,
 ) -> SourceBatch:
     stats = SourceStats(source_id=source.id)
     batch = SourceBatch(source_id=source.id, window=window, stats=stats)
     async with Fetcher(settings) as fetcher:
-        found = await discover(source, fetcher, window)
+        robots = Robots(fetcher, fetcher.settings.user_agent) if source.obey_robots else None
+        if found is None:
+            found = await discover(source, fetcher, window, robots)
+        for s in found.skips:
+            stats.skips.append({"url": s["url"], "reason": s["reason"], "stage": "discover"})
+            stats.discovered += 1
+            stats.skipped += 1
+            batch.outcomes[s["url"]] = "skipped"
         for f in found.failures:
             # A list page that failed is a known page not fetched: it counts as discovered and failed.
             stats.failures.append(
@@ -87,7 +125,13 @@ async def _ingest(
         batch.refs = refs
         stats.discovered += len(refs)
 
-        async def one(ref: BulletinRef) -> tuple[BulletinRef, FetchResult]:
+        async def one(ref: BulletinRef) -> tuple[BulletinRef, FetchResult | str]:
+            if robots is not None:
+                reason = await robots.check(
+                    ref.url, source.allowed_hosts, source.politeness.concurrency, source.politeness.delay
+                )
+                if reason:
+                    return ref, reason
             mem = memory.get(url_key(ref.url), FetchMemory())
             res = await fetcher.get(
                 ref.url,
@@ -105,8 +149,15 @@ async def _ingest(
     return batch
 
 
-def _handle(source: Source, ref: BulletinRef, res: FetchResult, raw: RawZone, batch: SourceBatch) -> None:
+def _handle(
+    source: Source, ref: BulletinRef, res: FetchResult | str, raw: RawZone, batch: SourceBatch
+) -> None:
     stats = batch.stats
+    if isinstance(res, str):  # not fetched, for the reason given (robots.txt)
+        stats.skipped += 1
+        stats.skips.append({"url": ref.url, "reason": res, "stage": "fetch"})
+        batch.outcomes[ref.url] = "skipped"
+        return
     if res.not_modified:
         stats.not_modified += 1
         batch.outcomes[ref.url] = "not_modified"

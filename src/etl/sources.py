@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from etl.regions import load_gazetteer
 
-KINDS = ("html_list", "rss")
+KINDS = ("html_list", "rss", "json_api")
 
 
 class SourceConfigError(ValueError):
@@ -42,19 +42,21 @@ class Source:
     allowed_hosts: tuple[str, ...] = ()
     since: date = date(2020, 1, 1)
     max_pages: int = 50
+    obey_robots: bool = True
     politeness: Politeness = field(default_factory=Politeness)
+    # json_api: dotted path to the list of items, field names inside an item, and the page query parameter
+    items_path: str = "data"
+    link_field: str = "url"
+    title_field: str = "title"
+    date_field: str = "date"
+    page_param: str | None = None
 
     def host_allowed(self, url: str) -> bool:
         host = urlsplit(url).netloc.lower()
         return host in self.allowed_hosts
 
 
-_FIELDS = {
-    "id",
-    "name",
-    "kind",
-    "list_url",
-    "region",
+_STRING_FIELDS = {
     "item_selector",
     "link_selector",
     "item_date_selector",
@@ -63,10 +65,23 @@ _FIELDS = {
     "date_selector",
     "body_selector",
     "encoding",
+    "items_path",
+    "link_field",
+    "title_field",
+    "date_field",
+    "page_param",
+}
+_FIELDS = _STRING_FIELDS | {
+    "id",
+    "name",
+    "kind",
+    "list_url",
+    "region",
     "allowed_hosts",
     "since",
     "max_pages",
     "politeness",
+    "obey_robots",
 }
 
 
@@ -82,6 +97,10 @@ def parse_source(entry: dict[str, Any], origin: str) -> Source:
             raise fail(req, "required, a non-empty string")
     if entry["kind"] not in KINDS:
         raise fail("kind", f"{entry['kind']!r} is not one of {', '.join(KINDS)}")
+    if entry["kind"] == "json_api" and "items_path" not in entry:
+        raise fail(
+            "items_path", "required for kind json_api (dotted path to the list of items, e.g. data.list)"
+        )
     parts = urlsplit(entry["list_url"])
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise fail("list_url", f"{entry['list_url']!r} is not an http(s) URL")
@@ -114,12 +133,10 @@ def parse_source(entry: dict[str, Any], origin: str) -> Source:
     max_pages = entry.get("max_pages", 50)
     if not isinstance(max_pages, int) or max_pages < 1:
         raise fail("max_pages", "an integer >= 1")
-    opt = {
-        k: entry[k]
-        for k in _FIELDS
-        - {"id", "name", "kind", "list_url", "region", "allowed_hosts", "since", "politeness", "max_pages"}
-        if k in entry
-    }
+    obey = entry.get("obey_robots", True)
+    if not isinstance(obey, bool):
+        raise fail("obey_robots", "true or false")
+    opt = {k: entry[k] for k in _STRING_FIELDS if k in entry}
     for k, v in opt.items():
         if not isinstance(v, str):
             raise fail(k, "must be a string")
@@ -132,9 +149,41 @@ def parse_source(entry: dict[str, Any], origin: str) -> Source:
         allowed_hosts=tuple(hosts),
         since=since,
         max_pages=max_pages,
+        obey_robots=obey,
         politeness=Politeness(concurrency=conc, delay=float(delay)),
         **opt,
     )
+
+
+@dataclass(frozen=True)
+class FetchConfig:
+    """The ``[fetch]`` table of a registry file: how the project introduces itself and its limits."""
+
+    contact_url: str = "https://github.com/bulletin-etl/bulletin-etl"
+    timeout: float = 20.0
+    max_bytes: int = 10 * 1024 * 1024
+    retries: int = 3
+
+
+def load_fetch_config(path: Path) -> FetchConfig:
+    """The first ``[fetch]`` table found in the registry (file or directory), else defaults."""
+    files = sorted(path.glob("*.toml")) if path.is_dir() else [path]
+    for f in files:
+        try:
+            data = tomllib.loads(f.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as e:
+            raise SourceConfigError(f"{f}: cannot read registry: {e}") from e
+        table = data.get("fetch")
+        if table is None:
+            continue
+        unknown = set(table) - {"contact_url", "timeout", "max_bytes", "retries"}
+        if unknown:
+            raise SourceConfigError(f"{f}: [fetch]: unknown field {sorted(unknown)[0]!r}")
+        cfg = FetchConfig(**table)
+        if not cfg.contact_url.startswith(("http://", "https://", "mailto:")):
+            raise SourceConfigError(f"{f}: [fetch]: field 'contact_url': an http(s) or mailto: URL")
+        return cfg
+    return FetchConfig()
 
 
 def load_sources(path: Path, substitutions: dict[str, str] | None = None) -> list[Source]:

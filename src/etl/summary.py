@@ -57,8 +57,12 @@ def summary_text(stats: Sequence[SourceStats]) -> str:
     out = [render_table(headers, summary_rows(stats), right=set(range(1, len(SUMMARY_COLUMNS) + 1)))]
     failures = [(s.source_id, f) for s in stats for f in s.failures]
     if failures:
-        out.append("\nFailed pages:")
+        out.append("\nFailed pages (retried on the next run):")
         out += [f"  {sid}: {f['url']} [{f.get('stage', 'fetch')}] {f['error']}" for sid, f in failures]
+    skips = [(s.source_id, k) for s in stats for k in s.skips]
+    if skips:
+        out.append("\nSkipped pages:")
+        out += [f"  {sid}: {k['url']} [{k.get('stage', 'fetch')}] {k['reason']}" for sid, k in skips]
     return "\n".join(out)
 
 
@@ -70,6 +74,10 @@ def summary_markdown(stats: Sequence[SourceStats], title: str) -> str:
     if failures:
         lines += ["", "## Failed pages", ""]
         lines += [f"- `{sid}` {f['url']} ({f.get('stage', 'fetch')}): {f['error']}" for sid, f in failures]
+    skips = [(s.source_id, k) for s in stats for k in s.skips]
+    if skips:
+        lines += ["", "## Skipped pages", ""]
+        lines += [f"- `{sid}` {k['url']} ({k.get('stage', 'fetch')}): {k['reason']}" for sid, k in skips]
     return "\n".join(lines)
 
 
