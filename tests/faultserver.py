@@ -111,6 +111,8 @@ class FaultServer:
                         self.send(429, b"slow down", headers={"Retry-After": "7"})
                     else:
                         self.article("限流后", "全市建成社工站12个。")
+                elif path == "/ratelimited-long":
+                    self.send(503, b"maintenance", headers={"Retry-After": "86400"})
                 elif path == "/always500":
                     self.send(503, b"down")
                 elif path == "/slow":

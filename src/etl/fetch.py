@@ -118,7 +118,8 @@ class Fetcher:
             follow_redirects=False,
             timeout=httpx.Timeout(s.timeout),
             headers={"User-Agent": s.user_agent, "Accept-Encoding": "gzip, deflate"},
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            # The per-host gates bound concurrency; a global pool limit would make queued requests time out.
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
         )
         return self
 
@@ -128,7 +129,7 @@ class Fetcher:
 
     def _gate(self, host: str, concurrency: int, delay: float) -> _HostGate:
         if self.settings.politeness_override:
-            concurrency, delay = 64, 0.0
+            concurrency, delay = 16, 0.0
         gate = self._gates.get(host)
         if gate is None:
             gate = self._gates[host] = _HostGate(concurrency, delay)
@@ -193,6 +194,12 @@ class Fetcher:
                 retry_after = _retry_after(resp_headers.get("retry-after"))
             if attempt > s.retries:
                 result.error = f"{error} after {attempt} attempts"
+                return result
+            if retry_after is not None and retry_after > s.max_backoff:
+                # The site asks for a longer pause than a run may wait: leave it alone, retry on the next run.
+                result.error = (
+                    f"{error}: Retry-After {retry_after:.0f}s exceeds the {s.max_backoff:.0f}s wait limit"
+                )
                 return result
             wait = retry_after if retry_after is not None else s.backoff * 2 ** (attempt - 1)
             wait = min(s.max_backoff, wait) * (1 if retry_after is not None else random.uniform(0.5, 1.5))

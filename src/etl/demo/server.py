@@ -71,9 +71,9 @@ def _handler(site: Site, base: list[str]) -> type[BaseHTTPRequestHandler]:
 class DemoSites:
     """Context manager: start every demo site, expose their base URLs and a source registry for them."""
 
-    def __init__(self, host: str = "127.0.0.1"):
+    def __init__(self, host: str = "127.0.0.1", sites: dict[str, Site] | None = None):
         self.host = host
-        self.sites = load_sites()
+        self.sites = sites if sites is not None else load_sites()
         self.servers: dict[str, ThreadingHTTPServer] = {}
         self.threads: list[threading.Thread] = []
         self.base_urls: dict[str, str] = {}
