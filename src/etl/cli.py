@@ -205,6 +205,12 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mart_names() -> list[str]:
+    from etl.warehouse import view_files
+
+    return [p.stem for p in view_files() if p.stem.startswith("mart_")]
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="etl", description="Civil-affairs bulletins → DuckDB indicator warehouse"
@@ -260,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--view",
         default="mart_region_indicator_latest",
-        choices=["mart_region_indicator_latest", "mart_region_scorecard"],
+        choices=_mart_names(),
     )
     sp.add_argument("--indicator")
     sp.add_argument("--region", help="region code or name")
