@@ -6,9 +6,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from synthetic import window_batch
+
 from etl.load import load_batch
 from etl.warehouse import connect, migrate
-from synthetic import window_batch
 
 
 def main() -> None:

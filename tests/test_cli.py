@@ -31,3 +31,77 @@ def test_bad_source_registry_is_a_clear_error(tmp_path, capsys):
     assert main(["sources", "--sources", str(tmp_path), "--db", str(tmp_path / "w.duckdb")]) == 2
     err = capsys.readouterr().err
     assert "s.toml" in err and "'name'" in err
+
+
+def _small_warehouse(tmp_path):
+    from datetime import date
+
+    from etl.load import load_batch
+    from etl.warehouse import open_warehouse
+
+    from .helpers import batch, bulletin, fact
+
+    db = tmp_path / "w.duckdb"
+    b = bulletin("s", "/a.html", date(2024, 5, 1))
+    with open_warehouse(db) as con:
+        load_batch(
+            con,
+            batch(
+                "s",
+                [b],
+                [
+                    fact(b, "social_work_stations", "341200", 167, "station"),
+                    fact(b, "social_work_stations", "320722", 19, "station", span=5),
+                    fact(b, "funding", "320722", 3_450_000, "cny", span=9),
+                ],
+            ),
+            "r",
+        )
+    return db
+
+
+def test_indicators_filters_and_formats(tmp_path, capsys):
+    db = _small_warehouse(tmp_path)
+    assert (
+        main(["indicators", "--db", str(db), "--indicator", "social_work_stations", "--format", "json"]) == 0
+    )
+    rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert {(r["region_code"], r["value"]) for r in rows} == {("341200", 167.0), ("320722", 19.0)}
+
+    assert main(["indicators", "--db", str(db), "--region", "东海县", "--format", "csv"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("region_code,region_name") and len(out) == 3
+
+    assert (
+        main(
+            [
+                "indicators",
+                "--db",
+                str(db),
+                "--view",
+                "mart_indicator_ranking",
+                "--level",
+                "prefecture",
+                "--format",
+                "table",
+            ]
+        )
+        == 0
+    )
+    assert "阜阳市" in capsys.readouterr().out
+
+    pq = tmp_path / "latest.parquet"
+    assert (
+        main(["indicators", "--db", str(db), "--province", "320000", "--format", "parquet", "--out", str(pq)])
+        == 0
+    )
+    import duckdb
+
+    assert duckdb.sql(f"select count(*) from '{pq}'").fetchone()[0] == 2
+
+
+def test_check_prints_quarantine_and_reconciliation(tmp_path, capsys):
+    db = _small_warehouse(tmp_path)
+    assert main(["check", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "Quarantine: 0 rows" in out and "reconciled" in out and "yes" in out

@@ -60,3 +60,33 @@ def test_a_second_writer_waits_then_names_the_holder(tmp_path):
         holder.stdin.close()
         holder.wait(timeout=30)
     connect(db, lock_timeout=5).close()  # free again once the holder is gone
+
+
+def test_region_rows_failing_their_contract_are_quarantined(tmp_path, monkeypatch):
+    import pandas as pd
+
+    import etl.warehouse as wh
+
+    real = pd.DataFrame
+
+    def with_bad_rows(data=None, columns=None, **kw):
+        df = real(data, columns=columns, **kw)
+        if columns and columns[0] == "code" and "province_code" in columns:
+            bad = real(
+                [
+                    ("12345", "坏码", "county", "341200", "120000", "县"),
+                    ("999901", "孤儿县", "county", "999900", "990000", "县"),
+                ],
+                columns=columns,
+            )
+            df = pd.concat([df, bad], ignore_index=True)
+        return df
+
+    monkeypatch.setattr(wh.pd, "DataFrame", with_bad_rows)
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        rows = con.execute(
+            "select record_key, check_name from quarantine where layer = 'region' order by 1"
+        ).fetchall()
+        n = con.execute("select count(*) from dim_region").fetchone()[0]
+    assert rows == [("12345", "code: not a 6-digit code"), ("999901", "parent code not in the gazetteer")]
+    assert n == 3213

@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from etl.load import load_batch
+from etl.synthetic import window_batch
 from etl.warehouse import connect, create_views, open_warehouse, view_files
-
-from .synthetic import window_batch
 
 LOADER = str(Path(__file__).with_name("loader_proc.py"))
 

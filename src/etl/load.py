@@ -99,6 +99,10 @@ def _frames(batch: SourceBatch, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame
     ]
     bdf = pd.DataFrame(b_rows, columns=_BULLETIN_COLS)
     fdf = pd.DataFrame(f_rows, columns=_FACT_COLS)
+    # A bulletin stating the same figure twice counts once; the first mention is the evidence.
+    fdf = fdf.sort_values(["bulletin_id", "span_start"], kind="stable").drop_duplicates(
+        ["bulletin_id", "indicator", "region_code", "value"], keep="first"
+    )
     bdf["article_index"] = bdf["article_index"].astype("int64")
     fdf["value"] = fdf["value"].astype("float64")
     fdf["value_high"] = fdf["value_high"].astype("float64")

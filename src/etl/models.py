@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -94,6 +95,7 @@ class SourceStats:
         return self.discovered == self.fetched + self.not_modified + self.skipped + self.failed
 
 
+@lru_cache(maxsize=1 << 16)
 def url_key(url: str) -> str:
     """A page's identity within its source: path and query. Bureau sites move between http and https and
     between host names; the page is the same one (and the demo sites get new ports every run)."""

@@ -66,6 +66,28 @@ def fact_schema() -> pa.DataFrameSchema:
     )
 
 
+def region_schema(codes: set[str]) -> pa.DataFrameSchema:
+    """dim_region rows: 6-digit unique codes, a known level, a parent that exists (but for the country)."""
+    return pa.DataFrameSchema(
+        {
+            "code": pa.Column(str, pa.Check.str_matches(r"^\d{6}$", error="not a 6-digit code"), unique=True),
+            "name": pa.Column(str, pa.Check.str_length(min_value=1)),
+            "level": pa.Column(
+                str, pa.Check.isin(["country", "province", "prefecture", "county"], error="unknown level")
+            ),
+            "parent_code": pa.Column(nullable=True),
+        },
+        checks=[
+            pa.Check(
+                lambda df: (df["level"] == "country") | df["parent_code"].isin(codes),
+                name="parent_exists",
+                error="parent code not in the gazetteer",
+            ),
+        ],
+        strict=False,
+    )
+
+
 def bulletin_schema() -> pa.DataFrameSchema:
     return pa.DataFrameSchema(
         {

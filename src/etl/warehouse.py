@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from etl.extract.lexicon import indicator_specs
+from etl.validate import region_schema, validate
 
 # Indicators whose values may be summed across regions (counts and money); rates never are.
 NON_ADDITIVE = {"station_coverage_rate"}
@@ -147,16 +149,47 @@ def load_dimensions(con: duckdb.DuckDBPyConnection) -> None:
     indicator_df = pd.DataFrame(
         indicators, columns=["code", "unit", "name_zh", "name_en", "what_counts", "additive"]
     )
+    # The gazetteer crosses a boundary too: rows failing its contract are quarantined, the rest load.
+    checked = validate(region_df, region_schema(set(region_df["code"])), "region", "code")
+    region_df = checked.valid
+    rejected = pd.DataFrame(
+        [
+            {
+                "run_id": None,
+                "layer": "region",
+                "source_id": None,
+                "record_key": r["record_key"],
+                "check_name": r["check"],
+                "reason": r["reason"],
+                "row_json": json.dumps(r["row"], ensure_ascii=False),
+                "quarantined_at": datetime.now(UTC),
+            }
+            for r in checked.rejected
+        ],
+        columns=[
+            "run_id",
+            "layer",
+            "source_id",
+            "record_key",
+            "check_name",
+            "reason",
+            "row_json",
+            "quarantined_at",
+        ],
+    )
     con.register("region_df", region_df)
     con.register("indicator_df", indicator_df)
+    con.register("rejected_regions", rejected)
     con.execute("begin transaction")
+    con.execute("delete from quarantine where layer = 'region'")
+    con.execute("insert into quarantine select * from rejected_regions")
     con.execute("delete from dim_region")
     con.execute("insert into dim_region select * from region_df")
     con.execute("delete from dim_indicator")
     con.execute("insert into dim_indicator select * from indicator_df")
     con.execute("commit")
-    con.unregister("region_df")
-    con.unregister("indicator_df")
+    for name in ("region_df", "indicator_df", "rejected_regions"):
+        con.unregister(name)
 
 
 def create_views(con: duckdb.DuckDBPyConnection) -> list[str]:
