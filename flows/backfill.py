@@ -7,6 +7,7 @@ recorded done without a task, so a three-year backfill of a quiet source costs a
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import defaultdict
 from datetime import UTC, date, datetime
@@ -18,11 +19,12 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from etl import settings
-from etl.backfill import Partition, month_of, plan, record, record_empty
+from etl.backfill import Partition, month_of, plan, progress_line, record, record_empty
 from etl.discover import Discovery, Window
 from etl.fetch import FetchSettings, fetch_settings_for
 from etl.load import load_batch
 from etl.models import BulletinRef, SourceStats
+from etl.orchestration import writer_slot
 from etl.pipeline import SourceBatch, discover_source, fetch_refs
 from etl.rawzone import RawZone
 from etl.reparse import raw_pages_in_window, reparse_source
@@ -59,57 +61,52 @@ def load_partition(
     mode: str,
     run_id: str,
     lock_timeout: float,
+    writer_limit: str | None,
 ) -> SourceStats:
     started = datetime.now(UTC)
-    con = connect(db, lock_timeout)
-    try:
-        if batch is None:  # reparse: read the raw zone inside the writer's connection, no network
-            batch = reparse_source(con, source, RawZone(Path(raw_root)), part.window)
-        stats = load_batch(con, batch, run_id, move_cursor=False)
-        errors = "; ".join(f"{f['url']}: {f['error']}" for f in stats.failures) or None
-        record(
-            con,
-            part,
-            mode,
-            "failed" if stats.failed else "done",
-            run_id,
-            started,
-            stats.fetched,
-            stats.facts,
-            errors,
-        )
-        stats.source_id = part.name
-        return stats
-    finally:
-        con.close()
+    with writer_slot(writer_limit, lock_timeout):
+        con = connect(db, lock_timeout)
+        try:
+            if batch is None:  # reparse: read the raw zone inside the writer's connection, no network
+                batch = reparse_source(con, source, RawZone(Path(raw_root)), part.window)
+            stats = load_batch(con, batch, run_id, move_cursor=False)
+            errors = "; ".join(f"{f['url']}: {f['error']}" for f in stats.failures) or None
+            status = "failed" if stats.failed else "done"
+            record(con, part, mode, status, run_id, started, stats.fetched, stats.facts, errors)
+            stats.source_id = part.name
+            return stats
+        finally:
+            con.close()
 
 
 @flow(name="backfill")
 def backfill(
     start: date,
     end: date,
-    sources: str = "sources",
-    only: list[str] | None = None,
+    sources: list[str] | None = None,
+    registry: str = "sources",
     db: str | None = None,
     reparse: bool = False,
     reprocess: str = "missing",
     dry_run: bool = False,
     max_parallel: int = 4,
     lock_timeout: float = 600.0,
+    writer_limit: str | None = None,
 ) -> list[dict]:
-    """Backfill [start, end] for all sources (or ``only`` these ids). ``reparse`` re-reads the raw zone
-    instead of fetching; ``reprocess`` picks partitions: missing (default), failed, or all."""
+    """Backfill [start, end] for the ``sources`` ids (all of the registry by default). ``reparse`` re-reads the
+    raw zone instead of fetching; ``reprocess`` picks partitions: missing (default), failed, or all.
+    ``writer_limit`` names a Prefect global concurrency limit held while loading."""
     log = get_run_logger()
     db_path = Path(db) if db else settings.default_db()
-    srcs = {s.id: s for s in load_sources(Path(sources))}
-    unknown = set(only or []) - set(srcs)
+    srcs = {s.id: s for s in load_sources(Path(registry))}
+    unknown = set(sources or []) - set(srcs)
     if unknown:
         raise ValueError(f"unknown source ids {sorted(unknown)}; configured: {sorted(srcs)}")
-    ids = sorted(only or srcs)
+    ids = sorted(sources or srcs)
     mode = "reparse" if reparse else "fetch"
     run_id = str(flow_run.id or uuid.uuid4())
     raw_root = str(settings.raw_dir_for(db_path))
-    fetch_settings = fetch_settings_for(load_fetch_config(Path(sources)))
+    fetch_settings = fetch_settings_for(load_fetch_config(Path(registry)))
     with open_warehouse(db_path, lock_timeout) as con:
         todo, skipped = plan(con, ids, start, end, mode, reprocess)
         state = read_state(con, ids)
@@ -163,6 +160,7 @@ def backfill(
         con.close()
     stats: list[SourceStats] = []
     items = list(work.items())
+    started_at = time.monotonic()
     for i in range(0, len(items), max(1, max_parallel)):
         chunk = items[i : i + max_parallel]
         if reparse:
@@ -177,9 +175,11 @@ def backfill(
             batches = [f.result() for f in futures]
         for (p, _), b in zip(chunk, batches, strict=True):
             stats.append(
-                load_partition(p, b, srcs[p.source_id], str(db_path), raw_root, mode, run_id, lock_timeout)
+                load_partition(
+                    p, b, srcs[p.source_id], str(db_path), raw_root, mode, run_id, lock_timeout, writer_limit
+                )
             )
-        log.info("backfill progress: %d/%d partitions", min(i + max_parallel, len(items)), len(items))
+        print(progress_line(len(stats), len(items), started_at), flush=True)
     con = connect(db_path, lock_timeout)
     try:
         create_views(con)

@@ -16,6 +16,7 @@ from prefect.runtime import flow_run
 from etl import settings
 from etl.fetch import FetchSettings, fetch_settings_for
 from etl.load import load_batch
+from etl.orchestration import writer_slot
 from etl.pipeline import SourceBatch, ingest_source, window_for
 from etl.rawzone import RawZone
 from etl.sources import Source, load_fetch_config, load_sources
@@ -32,12 +33,13 @@ def ingest(
 
 
 @task(cache_policy=NO_CACHE, task_run_name="load {batch.source_id}")
-def load(batch: SourceBatch, db: str, run_id: str, lock_timeout: float):
-    con = connect(db, lock_timeout)
-    try:
-        return load_batch(con, batch, run_id)
-    finally:
-        con.close()
+def load(batch: SourceBatch, db: str, run_id: str, lock_timeout: float, writer_limit: str | None):
+    with writer_slot(writer_limit, lock_timeout):
+        con = connect(db, lock_timeout)
+        try:
+            return load_batch(con, batch, run_id)
+        finally:
+            con.close()
 
 
 @task(cache_policy=NO_CACHE)
@@ -59,17 +61,19 @@ def _logical_date(given: date | None) -> date:
 
 @flow(name="nightly")
 def nightly(
-    sources: str = "sources",
+    registry: str = "sources",
     db: str | None = None,
     logical_date: date | None = None,
     lag_days: int = 30,
     lock_timeout: float = 600.0,
+    writer_limit: str | None = None,
 ) -> list[dict]:
-    """Ingest every source from its cursor (minus ``lag_days``) up to the logical date (the scheduled time)."""
+    """Ingest every source of the ``registry`` from its cursor (minus ``lag_days``) up to the logical date (the
+    scheduled time, not now). ``writer_limit`` names a Prefect global concurrency limit held while loading."""
     log = get_run_logger()
     db_path = Path(db) if db else settings.default_db()
-    srcs = load_sources(Path(sources))
-    fetch_settings = fetch_settings_for(load_fetch_config(Path(sources)))
+    srcs = load_sources(Path(registry))
+    fetch_settings = fetch_settings_for(load_fetch_config(Path(registry)))
     run_id = str(flow_run.id or uuid.uuid4())
     day = _logical_date(logical_date)
     with open_warehouse(db_path, lock_timeout) as con:
@@ -92,7 +96,7 @@ def nightly(
     # Load each batch as soon as it is ingested; loads run one at a time (single writer).
     for fut in as_completed(futures):
         batch = fut.result()
-        stats.append(load(batch, str(db_path), run_id, lock_timeout))
+        stats.append(load(batch, str(db_path), run_id, lock_timeout, writer_limit))
     stats.sort(key=lambda s: s.source_id)
     refresh_views(str(db_path), lock_timeout)
     text = summary_text(stats)

@@ -26,7 +26,7 @@ def scorecard(db):
 def test_nightly_loads_the_demo_and_a_rerun_changes_nothing(tmp_path, demo_sources):
     nightly = load_flow_module("nightly").nightly
     db = tmp_path / "w.duckdb"
-    stats = nightly(sources=str(demo_sources), db=str(db), lock_timeout=30)
+    stats = nightly(registry=str(demo_sources), db=str(db), lock_timeout=30)
     by_source = {s["source_id"]: s for s in stats}
     assert len(by_source) == 8
     assert all(
@@ -43,7 +43,7 @@ def test_nightly_loads_the_demo_and_a_rerun_changes_nothing(tmp_path, demo_sourc
     # sidebar headlines (南京, 合肥, 全国) never become facts
     assert not {"320100", "340100", "100000"} & set(card)
 
-    again = nightly(sources=str(demo_sources), db=str(db), lock_timeout=30)
+    again = nightly(registry=str(demo_sources), db=str(db), lock_timeout=30)
     assert sum(s["not_modified"] for s in again) == sum(s["discovered"] for s in again) > 0
     card2, counts2 = scorecard(db)
     assert counts2 == counts and card2 == card
@@ -52,7 +52,7 @@ def test_nightly_loads_the_demo_and_a_rerun_changes_nothing(tmp_path, demo_sourc
 def test_a_new_warehouse_gets_facts_with_evidence_and_provenance(tmp_path, demo_sources):
     nightly = load_flow_module("nightly").nightly
     db = tmp_path / "w.duckdb"
-    nightly(sources=str(demo_sources), db=str(db), lock_timeout=30)
+    nightly(registry=str(demo_sources), db=str(db), lock_timeout=30)
     con = connect(db, read_only=True)
     try:
         row = con.execute(
@@ -72,14 +72,14 @@ def test_backfill_reparse_needs_no_network_and_changes_nothing(tmp_path, demo_si
     nightly = load_flow_module("nightly").nightly
     backfill = load_flow_module("backfill").backfill
     db = tmp_path / "w.duckdb"
-    nightly(sources=str(demo_sources), db=str(db), lock_timeout=30)
+    nightly(registry=str(demo_sources), db=str(db), lock_timeout=30)
     card, counts = scorecard(db)
     demo_sites.__exit__(None, None, None)  # the bureau sites are gone: only the raw zone remains
 
     stats = backfill(
         start=date(2023, 1, 1),
         end=date(2025, 12, 31),
-        sources=str(demo_sources),
+        registry=str(demo_sources),
         db=str(db),
         reparse=True,
         lock_timeout=30,
@@ -102,7 +102,7 @@ def test_backfill_reparse_needs_no_network_and_changes_nothing(tmp_path, demo_si
     again = backfill(
         start=date(2023, 1, 1),
         end=date(2025, 12, 31),
-        sources=str(demo_sources),
+        registry=str(demo_sources),
         db=str(db),
         reparse=True,
         lock_timeout=30,
@@ -121,7 +121,7 @@ def test_fetch_backfill_loads_only_its_window_and_leaves_the_cursor(tmp_path, de
     plan = backfill(
         start=date(2024, 1, 1),
         end=date(2024, 12, 31),
-        sources=str(demo_sources),
+        registry=str(demo_sources),
         db=str(db),
         dry_run=True,
         lock_timeout=30,
@@ -134,7 +134,11 @@ def test_fetch_backfill_loads_only_its_window_and_leaves_the_cursor(tmp_path, de
         con.close()
 
     stats = backfill(
-        start=date(2024, 1, 1), end=date(2024, 12, 31), sources=str(demo_sources), db=str(db), lock_timeout=30
+        start=date(2024, 1, 1),
+        end=date(2024, 12, 31),
+        registry=str(demo_sources),
+        db=str(db),
+        lock_timeout=30,
     )
     assert all(
         s["discovered"] == s["fetched"] + s["not_modified"] + s["skipped"] + s["failed"] for s in stats

@@ -100,3 +100,17 @@ def record_empty(con: duckdb.DuckDBPyConnection, parts: list[Partition], mode: s
     now = datetime.now(UTC)
     for p in parts:
         record(con, p, mode, "done", run_id, now, 0, 0)
+
+
+def progress_line(done: int, total: int, started: float, now: float | None = None) -> str:
+    """``backfill: 12/40 partitions (30%), ETA 1m05s`` from the pace so far."""
+    import time
+
+    now = time.monotonic() if now is None else now
+    pct = 100 * done // total if total else 100
+    if done == 0 or done >= total:
+        eta = "done" if done >= total else "ETA unknown"
+    else:
+        secs = int((now - started) / done * (total - done))
+        eta = f"ETA {secs // 60}m{secs % 60:02d}s"
+    return f"backfill: {done}/{total} partitions ({pct}%), {eta}"

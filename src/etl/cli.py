@@ -94,44 +94,61 @@ def cmd_demo(args: argparse.Namespace) -> int:
         src_dir.mkdir(parents=True, exist_ok=True)
         (src_dir / "demo.toml").write_text(sites.sources_toml(), encoding="utf-8")
         print(f"demo: {len(sites.sites)} bureau sites serving on 127.0.0.1; warehouse {db}", flush=True)
-        stats = nightly(sources=str(src_dir), db=str(db), lock_timeout=args.lock_timeout)
+        stats = nightly(registry=str(src_dir), db=str(db), lock_timeout=args.lock_timeout)
     return _finish(stats, db, started)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    db = _db(args)
-    nightly = load_flow_module("nightly").nightly
-    started = time.monotonic()
-    stats = nightly(sources=args.sources, db=str(db), lag_days=args.lag_days, lock_timeout=args.lock_timeout)
-    return _finish(stats, db, started)
+    params = {"registry": args.sources, "lag_days": args.lag_days, "lock_timeout": args.lock_timeout}
+    if args.db:
+        params["db"] = str(_db(args))
+    return _dispatch("nightly", params, args)
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     from datetime import date
 
-    db = _db(args)
     try:
         start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
     except ValueError as e:
         print(f"etl backfill: --start/--end must be ISO dates (2024-01-31): {e}", file=sys.stderr)
         return 2
-    backfill = load_flow_module("backfill").backfill
+    params = {
+        "start": start,
+        "end": end,
+        "registry": args.sources,
+        "sources": args.source or None,
+        "reparse": args.reparse,
+        "reprocess": args.reprocess,
+        "dry_run": args.dry_run,
+        "max_parallel": args.max_parallel,
+        "lock_timeout": args.lock_timeout,
+    }
+    if args.db:
+        params["db"] = str(_db(args))
+    return _dispatch("backfill", params, args)
+
+
+def _dispatch(flow_name: str, params: dict, args: argparse.Namespace) -> int:
+    """Run the flow here, or (``--deployment NAME``) submit a run of the deployed flow to the Prefect server
+    configured in PREFECT_API_URL, passing the parameters through, and follow it to its end."""
     started = time.monotonic()
-    stats = backfill(
-        start=start,
-        end=end,
-        sources=args.sources,
-        only=args.source or None,
-        db=str(db),
-        reparse=args.reparse,
-        reprocess=args.reprocess,
-        dry_run=args.dry_run,
-        max_parallel=args.max_parallel,
-        lock_timeout=args.lock_timeout,
-    )
-    if args.dry_run:
+    if args.deployment:
+        settings.configure_prefect_env()
+        from prefect.deployments import run_deployment
+
+        name = f"{flow_name}/{args.deployment}"
+        print(f"submitting {name} with {params}", flush=True)
+        run = run_deployment(name, parameters=params, timeout=None)
+        state = run.state
+        detail = f" - {state.message}" if state and state.message else ""
+        print(f"flow run {run.name} ({run.id}): {state.name if state else 'unknown'}{detail}")
+        return 0 if state is not None and state.is_completed() else 1
+    flow = getattr(load_flow_module(flow_name), flow_name)
+    stats = flow(**params)
+    if params.get("dry_run"):
         return 0
-    return _finish(stats, db, started)
+    return _finish(stats, _db(args), started)
 
 
 def _finish(stats: list[dict], db: Path, started: float) -> int:
@@ -234,6 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("--lag-days", type=int, default=30, help="re-read this many days before each cursor")
     sp.add_argument("--lock-timeout", type=float, default=600.0, help="seconds to wait for another writer")
+    sp.add_argument(
+        "--deployment", help="submit a run of this deployment of the flow (e.g. nightly) to the server"
+    )
     sp.set_defaults(func=cmd_run)
 
     sp = sub.add_parser("backfill", help="fetch (or re-parse) a window, partitioned by source x month")
@@ -254,6 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--dry-run", action="store_true", help="print the partitions and what would be done")
     sp.add_argument("--max-parallel", type=int, default=4, help="partitions fetched at once")
     sp.add_argument("--lock-timeout", type=float, default=600.0, help="seconds to wait for another writer")
+    sp.add_argument(
+        "--deployment", help="submit a run of this deployment of the flow (e.g. backfill) to the server"
+    )
     sp.set_defaults(func=cmd_backfill)
 
     sp = sub.add_parser("extract", help="print the facts of text/HTML files (no warehouse needed)")
