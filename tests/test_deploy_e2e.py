@@ -35,8 +35,15 @@ class Proc:
         self.lines: list[str] = []
         self.ready = threading.Event()
         self.marker = ""
-        self.p = subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  text=True, start_new_session=True)
+        self.p = subprocess.Popen(
+            args,
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         self.t = threading.Thread(target=self._drain, daemon=True)
         self.t.start()
 
@@ -69,17 +76,32 @@ def stack(tmp_path, demo_sources):
     base = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     base.update({"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
     port = free_port()
-    server_env = {**base, "PREFECT_HOME": str(tmp_path / "server-home"), "PREFECT_SERVER_LOGGING_LEVEL": "INFO"}
-    server = Proc([PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"],
-                  server_env, tmp_path)
+    server_env = {
+        **base,
+        "PREFECT_HOME": str(tmp_path / "server-home"),
+        "PREFECT_SERVER_LOGGING_LEVEL": "INFO",
+    }
+    server = Proc(
+        [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"],
+        server_env,
+        tmp_path,
+    )
     procs = [server]
     try:
         server.wait_for("Uvicorn running on", 120)
-        env = {**base, "PREFECT_HOME": str(tmp_path / "client-home"), "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
-               "ETL_CHECKOUT": str(ROOT), "ETL_HOME": str(tmp_path / "data"), "PREFECT_LOGGING_LEVEL": "INFO"}
+        env = {
+            **base,
+            "PREFECT_HOME": str(tmp_path / "client-home"),
+            "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+            "ETL_CHECKOUT": str(ROOT),
+            "ETL_HOME": str(tmp_path / "data"),
+            "PREFECT_LOGGING_LEVEL": "INFO",
+        }
 
         def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-            res = subprocess.run([PREFECT, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+            res = subprocess.run(
+                [PREFECT, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout
+            )
             assert res.returncode == 0, f"prefect {' '.join(args)}:\n{res.stdout}\n{res.stderr}"
             return res
 
@@ -90,7 +112,7 @@ def stack(tmp_path, demo_sources):
         worker = Proc([PREFECT, "worker", "start", "--pool", "etl-pool"], env, ROOT)
         procs.append(worker)
         worker.wait_for("started", 120)
-        yield cli, env, tmp_path / "w.duckdb", demo_sources
+        yield env, tmp_path / "w.duckdb", demo_sources
     finally:
         for p in reversed(procs):
             p.stop()
@@ -100,7 +122,9 @@ def run_deployment(env, name: str, *params: str) -> subprocess.Popen:
     args = [PREFECT, "deployment", "run", name, "--watch"]
     for p in params:
         args += ["-p", p]
-    return subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        args, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
 
 
 def finished(proc: subprocess.Popen, timeout: float = 150) -> str:
@@ -128,14 +152,16 @@ def warehouse_state(db: Path) -> tuple[int, int, int, list]:
 
 
 def test_backfill_deployment_then_nightly_beside_a_backfill(stack):
-    cli, env, db, registry = stack
+    env, db, registry = stack
     common = (f"registry={registry}", f"db={db}")
     out = finished(run_deployment(env, "backfill/backfill", "start=2023-01-01", "end=2025-12-31", *common))
     facts, dupes, bulletins, unreconciled = warehouse_state(db)
     assert bulletins == 28 and facts > 80 and dupes == 0 and unreconciled == []
 
     # nightly while a backfill (re-doing every partition) runs: both finish, nothing doubles
-    back = run_deployment(env, "backfill/backfill", "start=2023-01-01", "end=2025-12-31", "reprocess=all", *common)
+    back = run_deployment(
+        env, "backfill/backfill", "start=2023-01-01", "end=2025-12-31", "reprocess=all", *common
+    )
     night = run_deployment(env, "nightly/nightly", *common)
     finished(back)
     finished(night)

@@ -152,3 +152,14 @@ def test_fetch_backfill_loads_only_its_window_and_leaves_the_cursor(tmp_path, de
         con.close()
     assert years == {2024} and n == 12
     assert cursors == {None}  # a backfill never moves the nightly cursor
+
+
+def test_nightly_on_a_dask_task_runner_keeps_one_writer(tmp_path, demo_sources):
+    from etl.cli import dask_runner
+
+    nightly = load_flow_module("nightly").nightly.with_options(task_runner=dask_runner("local"))
+    db = tmp_path / "w.duckdb"
+    stats = nightly(registry=str(demo_sources), db=str(db), lock_timeout=30)
+    assert sum(s["fetched"] for s in stats) == 24
+    card, _ = scorecard(db)
+    assert card["341200"][:2] == ("阜阳市", 167.0)

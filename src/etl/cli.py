@@ -145,10 +145,24 @@ def _dispatch(flow_name: str, params: dict, args: argparse.Namespace) -> int:
         print(f"flow run {run.name} ({run.id}): {state.name if state else 'unknown'}{detail}")
         return 0 if state is not None and state.is_completed() else 1
     flow = getattr(load_flow_module(flow_name), flow_name)
+    if getattr(args, "dask", None):
+        flow = flow.with_options(task_runner=dask_runner(args.dask))
     stats = flow(**params)
     if params.get("dry_run"):
         return 0
     return _finish(stats, _db(args), started)
+
+
+def dask_runner(address: str):
+    """Fetch/parse/extract tasks on Dask (``local`` starts a local cluster, else a scheduler address such as
+    tcp://10.0.0.5:8786); loads stay in the flow's own process, so there is still one writer."""
+    try:
+        from prefect_dask import DaskTaskRunner
+    except ImportError as e:
+        raise SystemExit("etl: --dask needs the dask extra: pip install 'bulletin-etl[dask]'") from e
+    if address == "local":
+        return DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 2, "processes": False})
+    return DaskTaskRunner(address=address)
 
 
 def _finish(stats: list[dict], db: Path, started: float) -> int:
