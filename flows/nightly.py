@@ -19,6 +19,7 @@ from etl.load import load_batch
 from etl.orchestration import writer_slot
 from etl.pipeline import SourceBatch, ingest_source, window_for
 from etl.rawzone import RawZone
+from etl.report import build_report
 from etl.sources import Source, load_fetch_config, load_sources
 from etl.state import read_state
 from etl.summary import summary_markdown, summary_text
@@ -47,6 +48,7 @@ def refresh_views(db: str, lock_timeout: float) -> dict[str, int]:
     con = connect(db, lock_timeout)
     try:
         create_views(con)
+        build_report(con, Path(db).parent / "report", {"when": datetime.now().strftime("%Y-%m-%d %H:%M")})
         return table_counts(con)
     finally:
         con.close()

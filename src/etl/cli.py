@@ -201,6 +201,22 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from etl.report import build_report
+    from etl.warehouse import connect
+
+    con = connect(_db(args), read_only=True)
+    try:
+        res = build_report(con, Path(args.out))
+    finally:
+        con.close()
+    print(
+        f"report: {res.path} ({res.bytes / 1024:,.0f} KB, {res.regions} regions, {res.bar_charts} bar charts, "
+        f"{res.trend_charts} trend charts)"
+    )
+    return 0
+
+
 def cmd_sources(args: argparse.Namespace) -> int:
     from etl.sources import load_sources
     from etl.summary import render_table
@@ -316,6 +332,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("check", help="quarantine and reconciliation of counts")
     with_db(sp)
     sp.set_defaults(func=cmd_check)
+
+    sp = sub.add_parser("report", help="write the static HTML report of the marts")
+    with_db(sp)
+    sp.add_argument(
+        "--out", default=str(settings.data_dir() / "report"), help="output directory (index.html)"
+    )
+    sp.set_defaults(func=cmd_report)
 
     sp = sub.add_parser("sources", help="list the configured sources with their cursor and last run")
     with_db(sp)
