@@ -2,13 +2,9 @@
 prints a line after each commit. Usage: loader_proc.py DB SOURCE FIRST_MONTH COUNT [BULLETINS] [LOCK_TIMEOUT]"""
 
 import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from synthetic import window_batch
 
 from etl.load import load_batch
+from etl.synthetic import window_batch
 from etl.warehouse import connect, migrate
 
 
