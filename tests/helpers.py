@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from etl.discover import Window
-from etl.models import Bulletin, Fact, RawPage, SourceStats, bulletin_id
+from etl.models import Bulletin, Fact, bulletin_id
 from etl.pipeline import SourceBatch
+from etl.synthetic import batch_of
 
 
 def bulletin(source: str, path: str, published: date, text: str = "正文", idx: int = 0) -> Bulletin:
@@ -51,34 +51,4 @@ def fact(
 
 
 def batch(source: str, bulletins: list[Bulletin], facts: list[Fact]) -> SourceBatch:
-    stats = SourceStats(
-        source_id=source,
-        discovered=len({b.url for b in bulletins}),
-        fetched=len({b.url for b in bulletins}),
-        parsed=len(bulletins),
-    )
-    raw = [
-        RawPage(
-            source_id=source,
-            url=b.url,
-            status=200,
-            content_hash=b.content_hash,
-            fetched_at=datetime(2025, 1, 1, tzinfo=UTC),
-            encoding="utf-8",
-            headers={},
-            size=10,
-            path="x",
-        )
-        for b in bulletins
-        if b.article_index == 0
-    ]
-    return SourceBatch(
-        source_id=source,
-        window=Window(date(2020, 1, 1), date(2025, 12, 31)),
-        stats=stats,
-        raw_pages=raw,
-        bulletins=bulletins,
-        facts=facts,
-        outcomes={b.url: "fetched" for b in bulletins},
-        succeeded_urls=[b.url for b in bulletins],
-    )
+    return batch_of(source, bulletins, facts)

@@ -17,7 +17,8 @@ import pandas as pd
 
 from etl.models import SourceStats, url_key
 from etl.pipeline import SourceBatch
-from etl.validate import bulletin_schema, fact_schema, validate
+from etl.summary import SUMMARY_COLUMNS
+from etl.validate import bulletin_schema, fact_schema, quarantine_frame, validate
 
 _BULLETIN_COLS = [
     "bulletin_id",
@@ -58,7 +59,7 @@ def fact_id(bulletin_id: str, indicator: str, region_code: str, value: float, sp
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
 
 
-def _frames(batch: SourceBatch, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def batch_frames(batch: SourceBatch, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     b_rows = [
         {
             "bulletin_id": b.bulletin_id,
@@ -117,7 +118,7 @@ def load_batch(
     """Validate and load one batch; returns its stats with facts and quarantine counts filled in."""
     now = datetime.now(UTC)
     stats = batch.stats
-    bdf, fdf = _frames(batch, run_id)
+    bdf, fdf = batch_frames(batch, run_id)
     vb = validate(bdf, bulletin_schema(), "bulletin", "bulletin_id")
     rejected_bulletins = {r["record_key"] for r in vb.rejected}
     orphan = fdf["bulletin_id"].isin(rejected_bulletins)
@@ -175,31 +176,9 @@ def load_batch(
     )
     fetched_urls = pd.DataFrame({"url_key": [url_key(u) for u in batch.replaced_urls()]}, dtype="object")
     q_keys = {q["record_key"] for q in quarantine} | set(bdf["bulletin_id"]) | set(fetched_urls["url_key"])
-    q_df = pd.DataFrame(
-        [
-            {
-                "run_id": run_id,
-                "layer": q["layer"],
-                "source_id": q.get("source_id") or batch.source_id,
-                "record_key": q["record_key"],
-                "check_name": q["check"],
-                "reason": q["reason"],
-                "row_json": json.dumps(q.get("row"), ensure_ascii=False, default=str),
-                "quarantined_at": now,
-            }
-            for q in quarantine
-        ],
-        columns=[
-            "run_id",
-            "layer",
-            "source_id",
-            "record_key",
-            "check_name",
-            "reason",
-            "row_json",
-            "quarantined_at",
-        ],
-    )
+    for q in quarantine:
+        q.setdefault("source_id", batch.source_id)
+    q_df = quarantine_frame(quarantine, run_id, now)
     q_key_df = pd.DataFrame({"record_key": sorted(q_keys)}, dtype="object")
     ok_df = pd.DataFrame({"url_key": [url_key(u) for u in batch.succeeded_urls]}, dtype="object")
     fail_df = pd.DataFrame(
@@ -366,18 +345,4 @@ def _audit_frame(batch: SourceBatch, facts: pd.DataFrame, quarantine: list[dict]
         }
         for part, c in sorted(counts.items())
     ]
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "source_id",
-            "partition",
-            "discovered",
-            "fetched",
-            "not_modified",
-            "skipped",
-            "failed",
-            "parsed",
-            "facts",
-            "quarantined",
-        ],
-    )
+    return pd.DataFrame(rows, columns=["source_id", "partition", *SUMMARY_COLUMNS])

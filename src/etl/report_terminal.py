@@ -8,7 +8,7 @@ import sys
 
 import duckdb
 
-from etl.summary import format_value, render_table
+from etl.summary import SUMMARY_COLUMNS, format_value, render_table
 
 # Short column titles so eleven indicators fit a terminal.
 SCORECARD_COLUMNS = [
@@ -115,18 +115,7 @@ def check_report(con: duckdb.DuckDBPyConnection) -> str:
     )
     parts.append(
         render_table(
-            [
-                "source",
-                "discovered",
-                "fetched",
-                "not_modified",
-                "skipped",
-                "failed",
-                "parsed",
-                "facts",
-                "quarantined",
-                "reconciled",
-            ],
+            ["source", *SUMMARY_COLUMNS, "reconciled"],
             audit,
         )
     )

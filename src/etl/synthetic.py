@@ -58,28 +58,37 @@ def window_batch(
                     span_end=k * 10 + 8,
                 )
             )
-    stats = SourceStats(source_id=source, discovered=len(bs), fetched=len(bs), parsed=len(bs))
+    return batch_of(source, bs, fs, Window(date(year, month, 1), date(year, month, 28)))
+
+
+def batch_of(
+    source: str, bulletins: list[Bulletin], facts: list[Fact], window: Window | None = None
+) -> SourceBatch:
+    """A batch as if every bulletin's page had just been fetched: one raw page per page, all reconciled."""
+    urls = list(dict.fromkeys(b.url for b in bulletins))
+    stats = SourceStats(source_id=source, discovered=len(urls), fetched=len(urls), parsed=len(bulletins))
     raw = [
         RawPage(
             source_id=source,
             url=b.url,
             status=200,
             content_hash=b.content_hash,
-            fetched_at=b.fetched_at,
+            fetched_at=b.fetched_at or datetime(2025, 1, 1, tzinfo=UTC),
             encoding="utf-8",
             headers={"etag": f'"{b.content_hash}"'},
             size=100,
             path="x",
         )
-        for b in bs
+        for b in bulletins
+        if b.article_index == 0
     ]
     return SourceBatch(
         source_id=source,
-        window=Window(date(year, month, 1), date(year, month, 28)),
+        window=window or Window(date(2020, 1, 1), date(2025, 12, 31)),
         stats=stats,
         raw_pages=raw,
-        bulletins=bs,
-        facts=fs,
-        outcomes={b.url: "fetched" for b in bs},
-        succeeded_urls=[b.url for b in bs],
+        bulletins=bulletins,
+        facts=facts,
+        outcomes=dict.fromkeys(urls, "fetched"),
+        succeeded_urls=urls,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -102,6 +102,39 @@ def bulletin_schema() -> pa.DataFrameSchema:
             "text": pa.Column(str, pa.Check.str_length(min_value=1)),
         },
         strict=False,
+    )
+
+
+QUARANTINE_COLUMNS = [
+    "run_id",
+    "layer",
+    "source_id",
+    "record_key",
+    "check_name",
+    "reason",
+    "row_json",
+    "quarantined_at",
+]
+
+
+def quarantine_frame(rows: list[dict[str, Any]], run_id: str | None, now: datetime) -> pd.DataFrame:
+    """Quarantine table rows from rejects (``layer``, ``record_key``, ``check``, ``reason``, ``row``, and
+    optionally ``source_id``)."""
+    return pd.DataFrame(
+        [
+            {
+                "run_id": run_id,
+                "layer": r["layer"],
+                "source_id": r.get("source_id"),
+                "record_key": r["record_key"],
+                "check_name": r["check"],
+                "reason": r["reason"],
+                "row_json": json.dumps(r.get("row"), ensure_ascii=False, default=str),
+                "quarantined_at": now,
+            }
+            for r in rows
+        ],
+        columns=QUARANTINE_COLUMNS,
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import re
 import time
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from etl.extract.lexicon import indicator_specs
-from etl.validate import region_schema, validate
+from etl.validate import quarantine_frame, region_schema, validate
 
 # Indicators whose values may be summed across regions (counts and money); rates never are.
 NON_ADDITIVE = {"station_coverage_rate"}
@@ -152,31 +151,7 @@ def load_dimensions(con: duckdb.DuckDBPyConnection) -> None:
     # The gazetteer crosses a boundary too: rows failing its contract are quarantined, the rest load.
     checked = validate(region_df, region_schema(set(region_df["code"])), "region", "code")
     region_df = checked.valid
-    rejected = pd.DataFrame(
-        [
-            {
-                "run_id": None,
-                "layer": "region",
-                "source_id": None,
-                "record_key": r["record_key"],
-                "check_name": r["check"],
-                "reason": r["reason"],
-                "row_json": json.dumps(r["row"], ensure_ascii=False),
-                "quarantined_at": datetime.now(UTC),
-            }
-            for r in checked.rejected
-        ],
-        columns=[
-            "run_id",
-            "layer",
-            "source_id",
-            "record_key",
-            "check_name",
-            "reason",
-            "row_json",
-            "quarantined_at",
-        ],
-    )
+    rejected = quarantine_frame(checked.rejected, None, datetime.now(UTC))
     con.register("region_df", region_df)
     con.register("indicator_df", indicator_df)
     con.register("rejected_regions", rejected)
