@@ -5,12 +5,30 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import sys
+import threading
 import time
 from pathlib import Path
 from types import ModuleType
 
 from etl import settings
+
+
+def prestart_ephemeral_server() -> threading.Thread | None:
+    """With no Prefect server configured, start Prefect's temporary server in the background while this process
+    imports the pipeline, instead of after: the two overlap on separate cores (~4 s of a ~20 s no-change run).
+    Join the returned thread before the flow runs, so the flow finds the server healthy."""
+    settings.configure_prefect_env()
+    if os.environ.get("PREFECT_API_URL"):
+        return None
+    from prefect.server.api.server import SubprocessASGIServer
+
+    thread = threading.Thread(
+        target=SubprocessASGIServer().start, name="prefect-ephemeral-start", daemon=True
+    )
+    thread.start()
+    return thread
 
 
 def load_flow_module(name: str) -> ModuleType:
@@ -87,7 +105,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from etl.demo.server import DemoSites
 
     db = _db(args)
+    warming = prestart_ephemeral_server()
     nightly = load_flow_module("nightly").nightly
+    if warming is not None:
+        warming.join()
     started = time.monotonic()
     with DemoSites() as sites:
         src_dir = db.parent / "demo-sources"
@@ -139,12 +160,15 @@ def _dispatch(flow_name: str, params: dict, args: argparse.Namespace) -> int:
 
         name = f"{flow_name}/{args.deployment}"
         print(f"submitting {name} with {params}", flush=True)
-        run = run_deployment(name, parameters=params, timeout=None)
+        run = run_deployment(name, parameters=params, timeout=None, poll_interval=2)
         state = run.state
         detail = f" - {state.message}" if state and state.message else ""
         print(f"flow run {run.name} ({run.id}): {state.name if state else 'unknown'}{detail}")
         return 0 if state is not None and state.is_completed() else 1
+    warming = prestart_ephemeral_server()
     flow = getattr(load_flow_module(flow_name), flow_name)
+    if warming is not None:
+        warming.join()
     if getattr(args, "dask", None):
         flow = flow.with_options(task_runner=dask_runner(args.dask))
     stats = flow(**params)
