@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from etl.regions import NATIONAL, Gazetteer, Mention
 
 _HEADLINE = re.compile(r"^[\u4e00-\u9fff]{2,16}[：:]$")
+_MAYBE_SPLIT = re.compile(r"(?m)^[ \t\u3000]*(?:[\u4e00-\u9fff][ \t\u3000]*){2,16}[：:][ \t\u3000]*$|^[ \t\u3000]*[（(]据")
 _ATTRIBUTION = re.compile(r"^[（(]据[^（）()\n]{2,40}[）)]$")
 
 
@@ -46,6 +47,8 @@ def headline_region(line: str, gaz: Gazetteer) -> str | None:
 
 def split_articles(text: str, gaz: Gazetteer) -> list[ArticleSpan]:
     """Articles of a page; a page without headlines or attributions is one article."""
+    if not _MAYBE_SPLIT.search(text):
+        return [ArticleSpan(0, len(text), None)]  # most pages: one scan instead of a walk over every line
     lines: list[tuple[int, int, str]] = []
     pos = 0
     for raw in text.splitlines(keepends=True):

@@ -123,13 +123,13 @@ def _extract_article(
         [
             _Trigger(s, e, lex.term_owner[term])
             for s, e, term in lex.triggers.find(text)
-            if not any(b.start <= s < b.end or b.start < e <= b.end for b in blockers)
+            if not blockers or not any(b.start <= s < b.end or b.start < e <= b.end for b in blockers)
         ]
         + blockers,
         key=lambda t: t.start,
     )
     trig_starts = [t.start for t in triggers]
-    quantities = find_quantities(text)
+    quantities = find_quantities(text, lex.units)
     clauses = split_clauses(text)
     clause_starts = [c[0] for c in clauses]
     sentences = split_sentences(text)

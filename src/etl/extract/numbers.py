@@ -216,8 +216,9 @@ def _qual(pre: str | None, inner: str | None, post: str | None, suffix: str | No
     return EXACT
 
 
-def find_quantities(text: str) -> list[Quantity]:
-    """All quantities in ``text``, left to right, non-overlapping."""
+def find_quantities(text: str, units: frozenset[str] | None = None) -> list[Quantity]:
+    """All quantities in ``text``, left to right, non-overlapping; with ``units``, only those whose base unit is
+    one of them (dates and other counts are passed over before the costly part of reading them)."""
     out: list[Quantity] = []
     pos = 0
     while True:
@@ -228,6 +229,11 @@ def find_quantities(text: str) -> list[Quantity]:
         if m is None:
             pos = s.start() + 1
             continue
+        if units is not None:
+            u = m.group("unit") or m.group("unit1") or ""
+            if (u[-1:] if u in ("万元", "亿元") else u) not in units:
+                pos = max(m.end(), s.start() + 1)
+                continue
         if m.group("unit1") and m.group("dash") == "到":
             # 从1名到81名 is a change between two counts, not a range: read the first, go on after its unit
             m = _QUANTITY.match(text[: m.end("unit1")], m.start())
