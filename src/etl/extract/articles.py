@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from etl.regions import NATIONAL, Gazetteer, Mention
 
 _HEADLINE = re.compile(r"^[\u4e00-\u9fff]{2,16}[：:]$")
-_MAYBE_SPLIT = re.compile(r"(?m)^[ \t\u3000]*(?:[\u4e00-\u9fff][ \t\u3000]*){2,16}[：:][ \t\u3000]*$|^[ \t\u3000]*[（(]据")
+_MAYBE_SPLIT = re.compile(
+    r"(?m)^[ \t\u3000]*(?:[\u4e00-\u9fff][ \t\u3000]*){2,16}[：:][ \t\u3000]*$|^[ \t\u3000]*[（(]据"
+)
 _ATTRIBUTION = re.compile(r"^[（(]据[^（）()\n]{2,40}[）)]$")
 
 
