@@ -105,11 +105,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from etl.demo.server import DemoSites
 
     db = _db(args)
+    started = time.monotonic()
     warming = prestart_ephemeral_server()
     nightly = load_flow_module("nightly").nightly
     if warming is not None:
         warming.join()
-    started = time.monotonic()
     with DemoSites() as sites:
         src_dir = db.parent / "demo-sources"
         src_dir.mkdir(parents=True, exist_ok=True)
