@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -74,7 +75,20 @@ class FaultServer:
                 path = self.path
                 n = outer.hits[path] = outer.hits.get(path, 0) + 1
                 outer.seen_headers.setdefault(path, []).append(dict(self.headers))
-                if path == "/robots.txt":
+                if path.startswith("/api/list"):
+                    page = int(path.rsplit("page=", 1)[1]) if "page=" in path else 1
+                    pages = {
+                        1: [{"url": "/ok", "title": "新", "date": "2025-03-01"}],  # newer than the window
+                        2: [
+                            {"url": "/flaky", "title": "甲", "date": "2024-06-01"},
+                            {"url": "/gbk", "title": "乙", "date": "2024-02-01"},
+                        ],
+                        3: [{"url": "/etag", "title": "丙", "date": "2023-12-01"}],  # older: stop here
+                        4: [{"url": "/missing", "title": "不该读到", "date": "2023-01-01"}],
+                    }
+                    body = json.dumps({"data": {"list": pages.get(page, [])}}, ensure_ascii=False).encode()
+                    self.send(200, body, ctype="application/json")
+                elif path == "/robots.txt":
                     self.send(200, b"User-agent: *\nDisallow: /private/\n", ctype="text/plain")
                 elif path == "/list.html":
                     items = "".join(

@@ -118,3 +118,28 @@ def test_a_malformed_list_page_is_a_recorded_failure(server):
     found = run_discovery(source(server, "/bad/list.html"))
     assert found.refs == []
     assert found.failures and "has no items" in found.failures[0]["error"]
+
+
+def test_json_api_discovery_walks_pages_until_the_window_start(server):
+    src = parse_source(
+        {
+            "id": "api",
+            "name": "接口民政局",
+            "kind": "json_api",
+            "region": "341200",
+            "list_url": server.base + "/api/list",
+            "items_path": "data.list",
+            "link_field": "url",
+            "date_field": "date",
+            "page_param": "page",
+            "politeness": {"concurrency": 2, "delay": 0.0},
+        },
+        "test",
+    )
+    found = run_discovery(src)
+    assert [(r.url.removeprefix(server.base), r.title) for r in found.refs] == [
+        ("/flaky", "甲"),
+        ("/gbk", "乙"),
+    ]
+    assert found.pages == 3 and found.stopped_because == "reached the window's start"
+    assert "/api/list?page=4" not in server.hits

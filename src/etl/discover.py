@@ -36,6 +36,14 @@ class Window:
     def contains(self, d: date | None) -> bool:
         return d is None or self.start <= d <= self.end
 
+    def place(self, d: date | None) -> str:
+        """older | newer | in (an undated item counts as in: it is fetched and dated from its page)."""
+        if d is not None and d < self.start:
+            return "older"
+        if d is not None and d > self.end:
+            return "newer"
+        return "in"
+
 
 async def discover(
     source: Source, fetcher: Fetcher, window: Window, robots: Robots | None = None
@@ -106,10 +114,11 @@ async def _discover_html_list(
                 when = parse_date(d.text(strip=True)) if d is not None else None
             if when is None:
                 when = parse_date(item.text(separator=" ", strip=True))
-            if when is not None and when < window.start:
+            place = window.place(when)
+            if place == "older":
                 older += 1
                 continue
-            if when is not None and when > window.end:
+            if place == "newer":
                 continue  # newer than the window: keep walking towards it
             new_on_page += 1
             title = link.attributes.get("title") or link.text(strip=True)
@@ -194,22 +203,23 @@ async def _discover_json(
                 {"url": url, "status": "200", "error": f"{source.items_path!r} is not a list"}
             )
             break
-        new = older = 0
+        new = older = unseen = 0
         for item in items:
             link = item.get(source.link_field) if isinstance(item, dict) else None
             if not isinstance(link, str) or not link:
                 continue
             abs_url = urljoin(url, link)
-            when = parse_date(str(item.get(source.date_field, "")))
-            if when is not None and when < window.start:
-                older += 1
-                continue
-            if abs_url in seen or (when is not None and when > window.end):
+            if abs_url in seen:
                 continue
             seen.add(abs_url)
-            new += 1
-            out.refs.append(BulletinRef(source.id, abs_url, str(item.get(source.title_field, "")), when))
-        if not source.page_param or new == 0:
+            unseen += 1
+            when = parse_date(str(item.get(source.date_field, "")))
+            place = window.place(when)
+            older += place == "older"
+            if place == "in":
+                new += 1
+                out.refs.append(BulletinRef(source.id, abs_url, str(item.get(source.title_field, "")), when))
+        if not source.page_param or unseen == 0 or (older and not new):
             out.stopped_because = "reached the window's start" if older else "no new items"
             break
     return out

@@ -23,6 +23,7 @@ from etl import __version__
 DEFAULT_USER_AGENT = f"bulletin-etl/{__version__} (+https://github.com/bulletin-etl/bulletin-etl)"
 RETRY_STATUS = {408, 429}
 ACCEPTED_TYPES = (
+    "application/json",
     "text/html",
     "application/xhtml",
     "text/xml",
