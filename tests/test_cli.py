@@ -105,3 +105,12 @@ def test_check_prints_quarantine_and_reconciliation(tmp_path, capsys):
     assert main(["check", "--db", str(db)]) == 0
     out = capsys.readouterr().out
     assert "Quarantine: 0 rows" in out and "reconciled" in out and "yes" in out
+
+
+def test_flow_commands_share_their_run_options():
+    from etl.cli import build_parser
+
+    p = build_parser()
+    for argv in (["run"], ["backfill", "--start", "2024-01-01", "--end", "2024-01-31"]):
+        args = p.parse_args([*argv, "--dask", "local", "--deployment", "x", "--lock-timeout", "5"])
+        assert (args.dask, args.deployment, args.lock_timeout) == ("local", "x", 5.0)

@@ -169,7 +169,7 @@ def _dispatch(flow_name: str, params: dict, args: argparse.Namespace) -> int:
     flow = getattr(load_flow_module(flow_name), flow_name)
     if warming is not None:
         warming.join()
-    if getattr(args, "dask", None):
+    if args.dask:
         flow = flow.with_options(task_runner=dask_runner(args.dask))
     stats = flow(**params)
     if params.get("dry_run"):
@@ -282,6 +282,15 @@ def _mart_names() -> list[str]:
     return [p.stem for p in view_files() if p.stem.startswith("mart_")]
 
 
+def flow_options(sp: argparse.ArgumentParser, deployment: str) -> None:
+    """Options shared by the commands that run a flow: here, on Dask, or as a run of its deployment."""
+    sp.add_argument("--lock-timeout", type=float, default=600.0, help="seconds to wait for another writer")
+    sp.add_argument("--deployment", help=f"submit a run of this deployment of the flow (e.g. {deployment})")
+    sp.add_argument(
+        "--dask", metavar="ADDRESS", help="run fetch/parse/extract on Dask: 'local' or a scheduler address"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="etl", description="Civil-affairs bulletins → DuckDB indicator warehouse"
@@ -304,10 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--sources", default="sources", help="source registry: a TOML file or a directory of them"
     )
     sp.add_argument("--lag-days", type=int, default=30, help="re-read this many days before each cursor")
-    sp.add_argument("--lock-timeout", type=float, default=600.0, help="seconds to wait for another writer")
-    sp.add_argument(
-        "--deployment", help="submit a run of this deployment of the flow (e.g. nightly) to the server"
-    )
+    flow_options(sp, "nightly")
     sp.set_defaults(func=cmd_run)
 
     sp = sub.add_parser("backfill", help="fetch (or re-parse) a window, partitioned by source x month")
@@ -327,10 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("--dry-run", action="store_true", help="print the partitions and what would be done")
     sp.add_argument("--max-parallel", type=int, default=4, help="partitions fetched at once")
-    sp.add_argument("--lock-timeout", type=float, default=600.0, help="seconds to wait for another writer")
-    sp.add_argument(
-        "--deployment", help="submit a run of this deployment of the flow (e.g. backfill) to the server"
-    )
+    flow_options(sp, "backfill")
     sp.set_defaults(func=cmd_backfill)
 
     sp = sub.add_parser("extract", help="print the facts of text/HTML files (no warehouse needed)")
