@@ -21,7 +21,7 @@ from prefect.runtime import flow_run
 from etl import settings
 from etl.backfill import Partition, month_of, plan, progress_line, record, record_empty
 from etl.discover import Discovery, Window
-from etl.fetch import FetchSettings, fetch_settings_for
+from etl.fetch import FetchSettings
 from etl.load import load_batch
 from etl.models import BulletinRef, SourceStats
 from etl.orchestration import writer_slot
@@ -104,7 +104,7 @@ def backfill(
     mode = "reparse" if reparse else "fetch"
     run_id = str(flow_run.id or uuid.uuid4())
     raw_root = str(settings.raw_dir_for(db_path))
-    fetch_settings = fetch_settings_for(load_fetch_config(Path(registry)))
+    fetch_settings = load_fetch_config(Path(registry)).to_settings()
     with open_warehouse(db_path, lock_timeout) as con:
         todo, skipped = plan(con, ids, start, end, mode, reprocess)
         state = read_state(con, ids)

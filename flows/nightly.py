@@ -14,7 +14,7 @@ from prefect.futures import as_completed
 from prefect.runtime import flow_run
 
 from etl import settings
-from etl.fetch import FetchSettings, fetch_settings_for
+from etl.fetch import FetchSettings
 from etl.load import load_batch
 from etl.orchestration import writer_slot
 from etl.pipeline import SourceBatch, ingest_source, window_for
@@ -74,7 +74,7 @@ def nightly(
     log = get_run_logger()
     db_path = Path(db) if db else settings.default_db()
     srcs = load_sources(Path(registry))
-    fetch_settings = fetch_settings_for(load_fetch_config(Path(registry)))
+    fetch_settings = load_fetch_config(Path(registry)).to_settings()
     run_id = str(flow_run.id or uuid.uuid4())
     day = _logical_date(logical_date)
     with open_warehouse(db_path, lock_timeout) as con:

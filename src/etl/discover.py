@@ -34,7 +34,7 @@ class Window:
     end: date
 
     def contains(self, d: date | None) -> bool:
-        return d is None or self.start <= d <= self.end
+        return self.place(d) == "in"
 
     def place(self, d: date | None) -> str:
         """older | newer | in (an undated item counts as in: it is fetched and dated from its page)."""

@@ -20,7 +20,7 @@ import httpx
 
 from etl import __version__
 
-DEFAULT_USER_AGENT = f"bulletin-etl/{__version__} (+https://github.com/bulletin-etl/bulletin-etl)"
+DEFAULT_CONTACT_URL = "https://github.com/bulletin-etl/bulletin-etl"
 RETRY_STATUS = {408, 429}
 ACCEPTED_TYPES = (
     "application/json",
@@ -41,7 +41,7 @@ def user_agent(contact_url: str) -> str:
 
 @dataclass(frozen=True)
 class FetchSettings:
-    user_agent: str = DEFAULT_USER_AGENT
+    user_agent: str = field(default_factory=lambda: user_agent(DEFAULT_CONTACT_URL))
     timeout: float = 20.0
     max_bytes: int = 10 * 1024 * 1024
     retries: int = 3  # attempts after the first
@@ -49,16 +49,6 @@ class FetchSettings:
     max_backoff: float = 60.0
     max_redirects: int = 5
     politeness_override: bool = False  # benchmarks lift per-host limits; never for real sites
-
-
-def fetch_settings_for(cfg) -> FetchSettings:
-    """Settings from a registry's ``[fetch]`` table (:class:`etl.sources.FetchConfig`)."""
-    return FetchSettings(
-        user_agent=user_agent(cfg.contact_url),
-        timeout=cfg.timeout,
-        max_bytes=cfg.max_bytes,
-        retries=cfg.retries,
-    )
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urljoin
 
@@ -49,8 +49,6 @@ class FetchMemory:
 
 def window_for(source: Source, cursor: date | None, logical_date: date, lag_days: int) -> Window:
     """From the cursor minus a lag (bureaus revise recent pages), never before the source's ``since``."""
-    from datetime import timedelta
-
     start = source.since if cursor is None else max(source.since, cursor - timedelta(days=lag_days))
     return Window(start=start, end=logical_date)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from etl.fetch import DEFAULT_CONTACT_URL, FetchSettings, user_agent
 from etl.regions import load_gazetteer
 
 KINDS = ("html_list", "rss", "json_api")
@@ -50,10 +51,6 @@ class Source:
     title_field: str = "title"
     date_field: str = "date"
     page_param: str | None = None
-
-    def host_allowed(self, url: str) -> bool:
-        host = urlsplit(url).netloc.lower()
-        return host in self.allowed_hosts
 
 
 _STRING_FIELDS = {
@@ -159,10 +156,18 @@ def parse_source(entry: dict[str, Any], origin: str) -> Source:
 class FetchConfig:
     """The ``[fetch]`` table of a registry file: how the project introduces itself and its limits."""
 
-    contact_url: str = "https://github.com/bulletin-etl/bulletin-etl"
+    contact_url: str = DEFAULT_CONTACT_URL
     timeout: float = 20.0
     max_bytes: int = 10 * 1024 * 1024
     retries: int = 3
+
+    def to_settings(self) -> FetchSettings:
+        return FetchSettings(
+            user_agent=user_agent(self.contact_url),
+            timeout=self.timeout,
+            max_bytes=self.max_bytes,
+            retries=self.retries,
+        )
 
 
 def load_fetch_config(path: Path) -> FetchConfig:

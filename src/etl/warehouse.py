@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from etl.extract.lexicon import indicator_specs
+from etl.regions import Region
 from etl.validate import quarantine_frame, region_schema, validate
 
 # Indicators whose values may be summed across regions (counts and money); rates never are.
@@ -126,17 +127,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
 def load_dimensions(con: duckdb.DuckDBPyConnection) -> None:
     """Refresh dim_region (gazetteer) and dim_indicator (the project's copy of indicators.csv)."""
     with resources.files("etl.data").joinpath("regions.csv").open(encoding="utf-8") as f:
-        regions = [
-            (
-                r["code"],
-                r["name"],
-                r["level"],
-                r["parent_code"] or None,
-                "100000" if r["code"] == "100000" else r["code"][:2] + "0000",
-                r["type"],
-            )
-            for r in csv.DictReader(f)
-        ]
+        # every CSV row, duplicates included, so the region contract below can reject them
+        rows = [Region(**r) for r in csv.DictReader(f)]
+    regions = [(r.code, r.name, r.level, r.parent_code or None, r.province_code, r.type) for r in rows]
     specs = indicator_specs()
     indicators = [
         (s.code, s.unit, s.name_zh, s.name_en, s.what_counts, s.code not in NON_ADDITIVE)

@@ -237,7 +237,7 @@ def _fact(
         region_code=region,
         region_name=gaz.name(region),
         value=value,
-        unit=_base_unit(code, lex),
+        unit=lex.rules[code].unit,
         qualifier=qualifier,
         change=change,
         evidence=text[ev_start:ev_end],
@@ -299,10 +299,6 @@ def _full_coverage(
             )
         )
     return out
-
-
-def _base_unit(code: str, lex: Lexicon) -> str:
-    return lex.rules[code].unit
 
 
 def _excluded(clause_before: str, sentence_before: str, lex: Lexicon) -> bool:
