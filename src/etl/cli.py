@@ -5,30 +5,22 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import os
 import sys
-import threading
 import time
 from pathlib import Path
 from types import ModuleType
 
 from etl import settings
+from etl.prefect_server import ServerStartError, TemporaryServer, start_if_needed
+from etl.sqlfiles import SqlFilesError, mart_names
 
 
-def prestart_ephemeral_server() -> threading.Thread | None:
-    """With no Prefect server configured, start Prefect's temporary server in the background while this process
-    imports the pipeline, instead of after: the two overlap on separate cores (~4 s of a ~20 s no-change run).
-    Join the returned thread before the flow runs, so the flow finds the server healthy."""
+def local_prefect() -> TemporaryServer | None:
+    """Before a flow runs in this process: with no Prefect API configured, start Prefect's temporary server now,
+    so it boots on the other core while the flow module imports (see etl.prefect_server). Call
+    ``wait_ready()`` on the result before calling the flow."""
     settings.configure_prefect_env()
-    if os.environ.get("PREFECT_API_URL"):
-        return None
-    from prefect.server.api.server import SubprocessASGIServer
-
-    thread = threading.Thread(
-        target=SubprocessASGIServer().start, name="prefect-ephemeral-start", daemon=True
-    )
-    thread.start()
-    return thread
+    return start_if_needed()
 
 
 def load_flow_module(name: str) -> ModuleType:
@@ -106,15 +98,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     db = _db(args)
     started = time.monotonic()
-    warming = prestart_ephemeral_server()
+    server = local_prefect()
     nightly = load_flow_module("nightly").nightly
-    if warming is not None:
-        warming.join()
     with DemoSites() as sites:
         src_dir = db.parent / "demo-sources"
         src_dir.mkdir(parents=True, exist_ok=True)
         (src_dir / "demo.toml").write_text(sites.sources_toml(), encoding="utf-8")
         print(f"demo: {len(sites.sites)} bureau sites serving on 127.0.0.1; warehouse {db}", flush=True)
+        if server is not None:
+            server.wait_ready()
         stats = nightly(registry=str(src_dir), db=str(db), lock_timeout=args.lock_timeout)
     return _finish(stats, db, started)
 
@@ -165,10 +157,10 @@ def _dispatch(flow_name: str, params: dict, args: argparse.Namespace) -> int:
         detail = f" - {state.message}" if state and state.message else ""
         print(f"flow run {run.name} ({run.id}): {state.name if state else 'unknown'}{detail}")
         return 0 if state is not None and state.is_completed() else 1
-    warming = prestart_ephemeral_server()
+    server = local_prefect()
     flow = getattr(load_flow_module(flow_name), flow_name)
-    if warming is not None:
-        warming.join()
+    if server is not None:
+        server.wait_ready()
     if args.dask:
         flow = flow.with_options(task_runner=dask_runner(args.dask))
     stats = flow(**params)
@@ -276,12 +268,6 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return 0
 
 
-def _mart_names() -> list[str]:
-    from etl.warehouse import view_files
-
-    return [p.stem for p in view_files() if p.stem.startswith("mart_")]
-
-
 def flow_options(sp: argparse.ArgumentParser, deployment: str) -> None:
     """Options shared by the commands that run a flow: here, on Dask, or as a run of its deployment."""
     sp.add_argument("--lock-timeout", type=float, default=600.0, help="seconds to wait for another writer")
@@ -346,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--view",
         default="mart_region_indicator_latest",
-        choices=_mart_names(),
+        choices=mart_names(),
     )
     sp.add_argument("--indicator")
     sp.add_argument("--region", help="region code or name")
@@ -376,14 +362,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from etl.sources import SourceConfigError
-    from etl.warehouse import WarehouseError
-
     try:
         return args.func(args)
-    except (SourceConfigError, WarehouseError) as e:
-        print(f"etl {args.command}: {e}", file=sys.stderr)
-        return 2
+    except Exception as e:
+        # imported here, not before the command: the warehouse module loads pandas and DuckDB (~1 s), which
+        # would delay starting Prefect's server for the flow commands
+        from etl.sources import SourceConfigError
+        from etl.warehouse import WarehouseError
+
+        if isinstance(e, SourceConfigError | SqlFilesError | WarehouseError | ServerStartError):
+            print(f"etl {args.command}: {e}", file=sys.stderr)
+            return 2
+        raise
 
 
 if __name__ == "__main__":

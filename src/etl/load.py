@@ -208,12 +208,14 @@ def load_batch(
         "fail_df": fail_df,
         "audit_df": audit_df,
     }
-    for name, frame in frames.items():
+    # Empty frames are neither registered (DuckDB inspects every registered frame: ~2 ms each) nor read.
+    present = {name: frame for name, frame in frames.items() if not frame.empty}
+    for name, frame in present.items():
         con.register(name, frame)
     try:
-        _write(con, src, run_id, now, batch, move_cursor)
+        _write(con, src, run_id, now, batch, move_cursor, set(frames) - set(present))
     finally:
-        for name in frames:
+        for name in present:
             con.unregister(name)
     return stats
 
@@ -225,49 +227,66 @@ def _write(
     now: datetime,
     batch: SourceBatch,
     move_cursor: bool,
+    empty: set[str],
 ) -> None:
-    """The batch's one transaction; the frames it reads are registered by name."""
+    """The batch's one transaction; the frames it reads are registered by name. A statement driven by an empty
+    frame is skipped: a night in which nothing changed is mostly empty frames, and each statement costs a few
+    milliseconds."""
+
+    def run(needs: str, sql: str, params: list | None = None) -> None:
+        if needs not in empty:
+            con.execute(sql, params or [])
+
     con.execute("begin transaction")
     try:
-        con.execute(
+        run(
+            "raw_df",
             """insert into raw_page select r.* from raw_df as r
                where not exists (select 1 from raw_page as p
                                  where p.source_id = r.source_id and p.url_key = r.url_key
-                                   and p.content_hash = r.content_hash)"""
+                                   and p.content_hash = r.content_hash)""",
         )
-        con.execute(
+        run(
+            "fetched_urls",
             "delete from fact where source_id = ? and bulletin_id in "
             "(select bulletin_id from bulletin where source_id = ? and url_key in (select url_key from fetched_urls))",
             [src, src],
         )
-        con.execute("delete from fact where bulletin_id in (select bulletin_id from bdf)")
-        con.execute(
+        run("bdf", "delete from fact where bulletin_id in (select bulletin_id from bdf)")
+        run(
+            "fetched_urls",
             "delete from bulletin where source_id = ? and url_key in (select url_key from fetched_urls)",
             [src],
         )
-        con.execute("insert into bulletin select * from bulletins")
-        con.execute("insert into fact select * from facts")
-        con.execute(
+        run("bulletins", "insert into bulletin select * from bulletins")
+        run("facts", "insert into fact select * from facts")
+        run(
+            "q_key_df",
             "delete from quarantine where source_id = ? and record_key in (select record_key from q_key_df)",
             [src],
         )
-        con.execute("insert into quarantine select * from q_df")
-        con.execute(
-            "delete from fetch_failure where source_id = ? and url_key in (select url_key from ok_df)", [src]
+        run("q_df", "insert into quarantine select * from q_df")
+        run(
+            "ok_df",
+            "delete from fetch_failure where source_id = ? and url_key in (select url_key from ok_df)",
+            [src],
         )
-        con.execute(
+        run(
+            "fail_df",
             """update fetch_failure as x set attempts = x.attempts + 1, last_failed_at = ?, status = f.status,
                       error = f.error, url = f.url, last_run_id = ?
                from fail_df as f where x.source_id = ? and x.url_key = f.url_key and x.last_run_id <> ?""",
             [now, run_id, src, run_id],
         )
-        con.execute(
+        run(
+            "fail_df",
             """insert into fetch_failure
                select ?, f.url, f.url_key, f.stage, f.status, f.error, 1, ?, ?, ? from fail_df as f
                where not exists (select 1 from fetch_failure as x where x.source_id = ? and x.url_key = f.url_key)""",
             [src, now, now, run_id, src],
         )
-        con.execute(
+        run(
+            "audit_df",
             """insert into load_audit
                select a.source_id, a.partition, a.discovered, a.fetched, a.not_modified, a.skipped, a.failed,
                       a.parsed, a.facts, a.quarantined,
@@ -277,7 +296,8 @@ def _write(
             [now, now, run_id],
         )
         # keep only the newest row of each partition (the one just inserted has the highest load_count)
-        con.execute(
+        run(
+            "audit_df",
             """delete from load_audit as l where l.source_id = ? and exists (
                    select 1 from load_audit as n where n.source_id = l.source_id and n.partition = l.partition
                    and n.load_count > l.load_count)""",

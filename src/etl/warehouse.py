@@ -17,11 +17,11 @@ import pandas as pd
 
 from etl.extract.lexicon import indicator_specs
 from etl.regions import Region
+from etl.sqlfiles import migrations, view_files
 from etl.validate import quarantine_frame, region_schema, validate
 
 # Indicators whose values may be summed across regions (counts and money); rates never are.
 NON_ADDITIVE = {"station_coverage_rate"}
-_LAYER_ORDER = {"stg": 0, "core": 1, "mart": 2}
 
 
 class WarehouseError(RuntimeError):
@@ -30,36 +30,6 @@ class WarehouseError(RuntimeError):
 
 class WarehouseLocked(WarehouseError):
     pass
-
-
-def sql_dir() -> Path:
-    """``sql/`` of the checkout, or the copy inside an installed wheel."""
-    packaged = Path(str(resources.files("etl"))) / "sql"
-    if packaged.is_dir():
-        return packaged
-    checkout = Path(__file__).resolve().parents[2] / "sql"
-    if checkout.is_dir():
-        return checkout
-    raise WarehouseError(f"sql/ directory not found (looked in {packaged} and {checkout})")
-
-
-def migrations() -> list[tuple[int, str, str]]:
-    """(version, name, sql) of every migration file, in order."""
-    out = []
-    for p in sorted((sql_dir() / "migrations").glob("*.sql")):
-        m = re.match(r"(\d+)_(.+)\.sql$", p.name)
-        if not m:
-            raise WarehouseError(f"{p}: migration files are named NNNN_name.sql")
-        out.append((int(m.group(1)), m.group(2), p.read_text(encoding="utf-8")))
-    versions = [v for v, _, _ in out]
-    if len(set(versions)) != len(versions):
-        raise WarehouseError(f"{sql_dir() / 'migrations'}: duplicate migration versions {versions}")
-    return out
-
-
-def view_files() -> list[Path]:
-    files = sorted((sql_dir() / "views").glob("*.sql"))
-    return sorted(files, key=lambda p: (_LAYER_ORDER.get(p.stem.split("_")[0], 9), p.stem))
 
 
 def connect(
