@@ -35,7 +35,8 @@ def test_500_then_200_is_retried(server):
 
 def test_429_honours_retry_after(server):
     res, waits = fetch(server, "/ratelimited")
-    assert res.ok and waits == [7.0]
+    # waited at the host's gate, so every request to that host waits it out (see test_hostgate)
+    assert res.ok and len(waits) == 1 and 6.9 < waits[0] <= 7.0
 
 
 def test_a_retry_after_longer_than_the_wait_limit_is_not_waited_for(server):
