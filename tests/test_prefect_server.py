@@ -9,6 +9,7 @@ import os
 import re
 import select
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -184,6 +185,18 @@ def test_etl_run_starts_one_server_and_leaves_none(tmp_path, demo_sources):
     discovered, fetched, not_modified = map(int, totals.groups())
     assert discovered == not_modified > 0 and fetched == 0
     assert len(re.findall(r"temporary API server on", again.stderr)) == 1
+
+    # Prefect recorded both runs, every task run and the summary artifact in its database under PREFECT_HOME
+    con = sqlite3.connect(tmp_path / "home" / "prefect" / "prefect.db")
+    try:
+        flows = con.execute("select state_type from flow_run").fetchall()
+        tasks = dict(con.execute("select state_type, count(*) from task_run group by 1").fetchall())
+        artifacts = con.execute("select count(*) from artifact where key = 'nightly-run-summary'").fetchone()
+    finally:
+        con.close()
+    assert flows == [("COMPLETED",), ("COMPLETED",)]
+    assert set(tasks) == {"COMPLETED"} and tasks["COMPLETED"] >= 2 * (8 + 1 + 1)  # ingest x8, load, views
+    assert artifacts == (2,)
 
 
 def _processes_with(fragment: str) -> list[str]:

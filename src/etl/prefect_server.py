@@ -32,12 +32,16 @@ from pathlib import Path
 API_URL = "PREFECT_API_URL"
 # the flags Prefect sets for its own temporary server: no UI, only the services an ephemeral server runs
 EPHEMERAL_FLAGS = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
-# Block types are registered in the server's database at every start, after importing every installed Prefect
-# collection (prefect-dask pulls in dask): ~1.1 s of a ~6 s start. The pipeline uses no blocks, and a real
-# `prefect server` registers them when it starts. The user's environment overrides these.
+# What a server living for one command does not need (medians of 6 starts on the 2-core machine; the user's
+# environment overrides these):
+# - block types are registered at every start, after importing every installed Prefect collection (prefect-dask
+#   pulls in dask): ~1.1 s of a ~6 s start. The pipeline uses no blocks; a real `prefect server` registers them.
+# - the automation services (reactive triggers and their actions) start consumers: ~0.7 s. Automations
+#   belong on a long-running server, not on one that stops with the command.
 SERVER_DEFAULTS = {
     "PREFECT_API_BLOCKS_REGISTER_ON_START": "false",
     "PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION": "false",
+    "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
 }
 
 
