@@ -33,6 +33,14 @@ def test_bad_source_registry_is_a_clear_error(tmp_path, capsys):
     assert "s.toml" in err and "'name'" in err
 
 
+def test_run_with_a_bad_registry_fails_before_starting_prefect(tmp_path, capsys):
+    (tmp_path / "s.toml").write_text('[[source]]\nid = "x"\nname = "某民政局"\n', encoding="utf-8")
+    assert main(["run", "--sources", str(tmp_path), "--db", str(tmp_path / "w.duckdb")]) == 2
+    err = capsys.readouterr().err
+    assert "s.toml" in err and "temporary API server" not in err
+    assert not (tmp_path / "w.duckdb").exists()
+
+
 def _small_warehouse(tmp_path):
     from datetime import date
 

@@ -157,6 +157,11 @@ def _dispatch(flow_name: str, params: dict, args: argparse.Namespace) -> int:
         detail = f" - {state.message}" if state and state.message else ""
         print(f"flow run {run.name} ({run.id}): {state.name if state else 'unknown'}{detail}")
         return 0 if state is not None and state.is_completed() else 1
+    # A broken registry fails here, in a second, not after Prefect's server has started.
+    from etl.sources import load_fetch_config, load_sources
+
+    load_sources(Path(params["registry"]))
+    load_fetch_config(Path(params["registry"]))
     server = local_prefect()
     flow = getattr(load_flow_module(flow_name), flow_name)
     if server is not None:
