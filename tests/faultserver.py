@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from .localsite import LocalSite
 
 ARTICLE = "<html><body><div class='article'><h1>{title}</h1><div class='info'>2024-05-0{day}</div><div class='TRS_Editor'><p>{body}</p></div></div></body></html>"
 
@@ -29,26 +30,11 @@ LIST_PATHS = [
 ]
 
 
-class FaultServer:
+class FaultServer(LocalSite):
     def __init__(self):
         self.hits: dict[str, int] = {}
         self.seen_headers: dict[str, list[dict[str, str]]] = {}
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.server.block_on_close = False
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.host = self.base.split("://")[1]
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(self._handler())
 
     def _handler(self):
         outer = self

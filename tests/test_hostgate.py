@@ -7,15 +7,17 @@ import asyncio
 import itertools
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from etl.fetch import Fetcher, FetchSettings
 from etl.hostgate import HostGate, HostGates
 
+from .localsite import LocalSite
 
-class CountingSite:
+
+class CountingSite(LocalSite):
     """127.0.0.1 site that records when each request started and how many were in flight at once. A request is
     held until a second one arrives or ``hold`` seconds pass, so that a client breaking the limit is caught."""
 
@@ -48,18 +50,7 @@ class CountingSite:
             def log_message(self, *a):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.host = f"127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 def fetch_from_threads(
