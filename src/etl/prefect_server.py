@@ -16,7 +16,6 @@ user has not configured an API URL anywhere Prefect looks (environment, ``.env``
 from __future__ import annotations
 
 import atexit
-import contextlib
 import ctypes
 import http.client
 import importlib.util
@@ -27,6 +26,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 API_URL = "PREFECT_API_URL"
@@ -104,10 +104,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _die_with_parent() -> None:
-    """Linux: the server gets SIGTERM when this process dies, even by SIGKILL, so no server outlives its run."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+def _parent_death_signal() -> Callable[[], None] | None:
+    """Linux: a function for ``preexec_fn`` that has the server sent SIGTERM when this process dies, even by
+    SIGKILL, so no server outlives its run. libc is loaded here, in the parent: loading a library in the forked
+    child could wait forever on a lock another thread held at the fork."""
+    if sys.platform != "linux":
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+    def set_pdeathsig() -> None:
+        prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+    return set_pdeathsig
 
 
 class TemporaryServer:
@@ -139,7 +150,7 @@ class TemporaryServer:
             ],
             env={**SERVER_DEFAULTS, **os.environ, **EPHEMERAL_FLAGS},
             stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=_parent_death_signal(),
         )
         atexit.register(self.stop)
 
