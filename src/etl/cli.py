@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -29,13 +30,28 @@ def load_flow_module(name: str) -> ModuleType:
     here = Path(__file__).resolve().parent
     for candidate in (here / "flows" / f"{name}.py", here.parents[1] / "flows" / f"{name}.py"):
         if candidate.is_file():
-            spec = importlib.util.spec_from_file_location(f"flows.{name}", candidate)
-            assert spec and spec.loader
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[spec.name] = module
-            spec.loader.exec_module(module)
-            return module
+            _register_flows_package(candidate.parent)
+            return importlib.import_module(f"flows.{name}")
     raise SystemExit(f"etl: flow module flows/{name}.py not found next to the package")
+
+
+def _register_flows_package(directory: Path) -> None:
+    """Make ``flows`` importable as a package from wherever the command runs: Dask pickles tasks by reference
+    (``flows.nightly.ingest``), which needs ``import flows.nightly`` to work, not only the loaded module."""
+    existing = sys.modules.get("flows")
+    if existing is not None:
+        if str(directory) not in [str(Path(p).resolve()) for p in getattr(existing, "__path__", [])]:
+            raise SystemExit(
+                f"etl: another 'flows' package is already imported ({existing!r}), not {directory}"
+            )
+        return
+    spec = importlib.util.spec_from_file_location(
+        "flows", directory / "__init__.py", submodule_search_locations=[str(directory)]
+    )
+    assert spec and spec.loader
+    package = importlib.util.module_from_spec(spec)
+    sys.modules["flows"] = package
+    spec.loader.exec_module(package)
 
 
 def _db(args: argparse.Namespace) -> Path:
@@ -181,6 +197,8 @@ def dask_runner(address: str):
         from prefect_dask import DaskTaskRunner
     except ImportError as e:
         raise SystemExit("etl: --dask needs the dask extra: pip install 'bulletin-etl[dask]'") from e
+    # the scheduler and workers log every start-up step at INFO; the run summary is what matters here
+    logging.getLogger("distributed").setLevel(logging.WARNING)
     if address == "local":
         return DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 2, "processes": False})
     return DaskTaskRunner(address=address)
