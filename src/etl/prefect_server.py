@@ -84,11 +84,16 @@ def active_profile(env: dict[str, str]) -> dict:
         profiles = user.get("profiles", {})
         if active in profiles:
             return profiles[active]
-    spec = importlib.util.find_spec("prefect")  # locates the package without importing it
-    if spec is None or not spec.submodule_search_locations:
-        return {}
-    builtin = _toml(Path(next(iter(spec.submodule_search_locations))) / "settings" / "profiles.toml")
+    builtin = _toml(_prefect_package() / "settings" / "profiles.toml")
     return builtin.get("profiles", {}).get(builtin.get("active", "ephemeral"), {})
+
+
+def _prefect_package() -> Path:
+    """Prefect's package directory, found without importing it (an import costs ~1.5 s)."""
+    spec = importlib.util.find_spec("prefect")
+    if spec is None or not spec.submodule_search_locations:
+        raise ServerStartError("prefect is not installed in this environment")
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _toml(path: Path) -> dict:
@@ -138,9 +143,7 @@ class TemporaryServer:
 
     def start(self) -> None:
         self.port = _free_port()
-        spec = importlib.util.find_spec("prefect")  # locates the package without importing it
-        assert spec is not None and spec.submodule_search_locations, "prefect is not installed"
-        app_dir = str(Path(next(iter(spec.submodule_search_locations))).parent)
+        app_dir = str(_prefect_package().parent)
         self.process = subprocess.Popen(
             [
                 *(sys.executable, "-m", "uvicorn", "--app-dir", app_dir),
