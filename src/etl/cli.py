@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from types import ModuleType
 
@@ -59,9 +60,14 @@ def _db(args: argparse.Namespace) -> Path:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from etl.extract.facts import extract_text
-    from etl.parse import ParseError, parse_html
+    from etl.charset import decode
+    from etl.extract.facts import extract
+    from etl.parse import ParseError, parse_html, text_title
+    from etl.regions import load_gazetteer
 
+    if args.region and load_gazetteer().get(args.region) is None:
+        print(f"etl extract: --region {args.region}: not a division code in the gazetteer", file=sys.stderr)
+        return 2
     out = sys.stdout
     status = 0
     for name in args.files:
@@ -72,10 +78,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
             print(f"etl extract: {path}: cannot read: {e.strerror}", file=sys.stderr)
             status = 1
             continue
-        from etl.charset import decode
-
         text, _ = decode(raw)
-        title = ""
         if path.suffix.lower() in (".html", ".htm") or text.lstrip().lower().startswith(
             ("<!doctype", "<html")
         ):
@@ -86,15 +89,26 @@ def cmd_extract(args: argparse.Namespace) -> int:
                 status = 1
                 continue
             text, title = page.text, page.title
-        for f in extract_text(text, bulletin_id=path.stem, title=title):
+        else:
+            title = text_title(text)
+        result = extract(text, bulletin_id=path.stem, title=title, issuer_region=args.region)
+        for f in result.facts:
             d = {"doc": path.stem, **f.as_dict()}
             if args.format == "jsonl":
                 out.write(json.dumps(d, ensure_ascii=False) + "\n")
             else:
                 out.write(
                     f"{path.stem}\t{f.indicator}\t{f.region_code} {f.region_name}\t{f.value:g}\t"
-                    f"{f.qualifier}\t{f.evidence}\n"
+                    f"{f.qualifier}\t{f.region_basis}\t{f.evidence}\n"
                 )
+        if result.unplaced:
+            kinds = Counter(f.region_basis for f in result.unplaced)
+            said = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+            print(
+                f"etl extract: {path}: {len(result.unplaced)} numbers not printed, region {said} "
+                "(give the issuing region with --region CODE; the pipeline quarantines them)",
+                file=sys.stderr,
+            )
     return status
 
 
@@ -348,6 +362,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("extract", help="print the facts of text/HTML files (no warehouse needed)")
     sp.add_argument("files", nargs="+")
     sp.add_argument("--format", choices=["jsonl", "table"], default="jsonl")
+    sp.add_argument(
+        "--region",
+        metavar="CODE",
+        help="the issuing region (a source's `region`): the document's subject unless the text names a place inside it",
+    )
     sp.set_defaults(func=cmd_extract)
 
     sp = sub.add_parser("indicators", help="query the marts")

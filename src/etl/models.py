@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-EXTRACTOR_VERSION = "0.2.0"
+EXTRACTOR_VERSION = "0.3.0"
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,9 @@ class Fact:
     span_end: int
     value_high: float | None = None
     period: str | None = None
+    # how the region was decided (etl.extract.region_resolution): clause | collective | sentence | headline |
+    # issuer | title | self_reference | dateline | mentions; undecided | elsewhere for numbers left unplaced
+    region_basis: str = ""
     extractor_version: str = EXTRACTOR_VERSION
 
     def as_dict(self) -> dict[str, Any]:

@@ -55,6 +55,24 @@ class ParseError(ValueError):
     pass
 
 
+_NOT_A_TITLE = re.compile(
+    r"记者|記者|来源|來源|报道|報道|发布|發布|日期|编辑|編輯|通讯员|\d{4}[-年./]\d{1,2}"
+)
+
+
+def text_title(text: str) -> str:
+    """The headline of a plain-text bulletin: its first line when that reads as one (short, no sentence end,
+    not a byline or a date line); "" otherwise."""
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if len(line) <= 40 and line[-1] not in "。！？.!?；;，,、" and not _NOT_A_TITLE.search(line):
+            return line
+        return ""
+    return ""
+
+
 def parse_date(s: str | None) -> date | None:
     """First plausible date in ``s`` (2024-05-12, 2024/5/12, 2024年5月12日)."""
     if not s:

@@ -255,6 +255,7 @@ class Mention:
     codes: tuple[str, ...]  # candidates; one when unambiguous
     collective: str = ""  # level named by 全市/全县/... ("" for a named region)
     bureau: bool = False  # followed by 民政局/民政厅/民政部: the issuing bureau
+    short: bool = False  # matched by a short name (阜阳 for 阜阳市), not the full name
 
 
 class Gazetteer:
@@ -307,8 +308,11 @@ class Gazetteer:
                 and not self._matcher.match_at(text, end)
             ):
                 continue  # 柳河村, 东海路: a village or street named like a county (but 浙江湖州 is two places)
+            if word == "民政部" and follow[:1] == "门":
+                continue  # 各级民政部门: the civil-affairs departments at every level, not the ministry
             bureau = follow.startswith(("民政局", "民政厅", "民政部")) or word == "民政部"
-            out.append(Mention(start, end, word, self.aliases[word], bureau=bureau))
+            short = word not in self.full_names and word != "民政部"
+            out.append(Mention(start, end, word, self.aliases[word], bureau=bureau, short=short))
         return out
 
     def disambiguate(self, codes: tuple[str, ...], context: set[str]) -> str | None:
@@ -336,13 +340,24 @@ class Gazetteer:
             return article_code
         if level == "prefecture_or_city":
             for r in regions:
-                if r.level == "prefecture" or (r.level == "county" and r.name.endswith("市")):
+                if is_city(r):
                     return r.code
             return None
         for r in regions:
             if r.level == level:
                 return r.code
         return None
+
+
+# Municipalities directly under the central government: provinces that are also cities (本市 in 上海).
+MUNICIPALITIES = frozenset({"110000", "120000", "310000", "500000"})
+
+
+def is_city(r: Region) -> bool:
+    """What 我市/本市/全市 can name: a prefecture, a county-level city or a municipality."""
+    return (
+        r.level == "prefecture" or (r.level == "county" and r.name.endswith("市")) or r.code in MUNICIPALITIES
+    )
 
 
 def _aliases(r: Region) -> set[str]:

@@ -5,10 +5,9 @@ its measure word (``19家社会工作服务机构``), else the nearest term befo
 (``社工站167个``). A number followed by some other noun (``1825个乡镇``) counts that noun and is no fact. The unit
 must be one the indicator admits. Clauses that state plans, ratios, honours or prices are skipped.
 
-The region is the most specific place named before the number in its sentence when that place lies within (or
-above) the article's region; a collective word (全市, 全县) means the article's region at that level; a sentence
-whose last named place lies outside the article is about somewhere else and yields nothing; otherwise the
-article's region stands.
+The region is decided by :mod:`etl.extract.region_resolution` (the document's subject, then the clause and
+sentence around the number); a number whose region is undecided, or lies outside the document's subject, is
+returned apart (:func:`extract`) and never filed under a guess.
 """
 
 from __future__ import annotations
@@ -17,11 +16,12 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
 
-from etl.extract.articles import infer_region, split_articles
+from etl.extract.articles import split_articles
 from etl.extract.lexicon import Lexicon, load_lexicon
 from etl.extract.numbers import Quantity, find_quantities
+from etl.extract.region_resolution import Subject, document_subject, fact_region, places
 from etl.models import Fact
-from etl.regions import NATIONAL, Gazetteer, Mention, load_gazetteer
+from etl.regions import Gazetteer, Mention, load_gazetteer
 from etl.textnorm import NormText, normalize, split_clauses, split_sentences
 
 # After a count, these start a verb or particle, so the count closes on the term before it.
@@ -68,6 +68,12 @@ class _Trigger:
     code: str
 
 
+@dataclass(frozen=True)
+class Extraction:
+    facts: list[Fact]  # placed: region decided
+    unplaced: list[Fact]  # region_code "" and region_basis undecided | elsewhere: for the quarantine
+
+
 def extract_text(
     text: str,
     bulletin_id: str = "",
@@ -77,6 +83,19 @@ def extract_text(
     region_hint: str | None = None,
     split: bool = True,
 ) -> list[Fact]:
+    """Facts of one page whose region is decided (see :func:`extract` for the numbers left unplaced)."""
+    return extract(text, bulletin_id, title, issuer_region, published, region_hint, split).facts
+
+
+def extract(
+    text: str,
+    bulletin_id: str = "",
+    title: str = "",
+    issuer_region: str | None = None,
+    published: date | None = None,
+    region_hint: str | None = None,
+    split: bool = True,
+) -> Extraction:
     """Facts of one page. With ``split``, a newspaper page is cut into articles, each with its own region."""
     gaz = load_gazetteer()
     lex = load_lexicon()
@@ -86,19 +105,26 @@ def extract_text(
         spans_iter = [(0, len(text), region_hint)]
     else:
         spans_iter = [(s.start, s.end, s.region) for s in spans]
+    t_norm = normalize(title).text if title else ""
+    title_places = places(t_norm, gaz.mentions(t_norm), gaz, headline=True) if t_norm else []
     for start, end, hint in spans_iter:
         norm = normalize(text[start:end])
-        mentions = gaz.mentions(norm.text)
-        region = hint or infer_region(
+        body = places(norm.text, gaz.mentions(norm.text), gaz)
+        own_title = len(spans_iter) == 1
+        subject = document_subject(
             norm.text,
+            body,
+            t_norm if own_title else "",
+            title_places if own_title else [],
             gaz,
-            title=title if len(spans_iter) == 1 else "",
             issuer=issuer_region,
-            text_mentions=mentions,
+            headline=hint,
         )
-        for f in _extract_article(norm, mentions, region, gaz, lex, bulletin_id, published):
+        for f in _extract_article(norm, body, subject, gaz, lex, bulletin_id, published):
             facts.append(_shift(f, start))
-    return facts
+    return Extraction(
+        facts=[f for f in facts if f.region_code], unplaced=[f for f in facts if not f.region_code]
+    )
 
 
 def _shift(f: Fact, offset: int) -> Fact:
@@ -110,7 +136,7 @@ def _shift(f: Fact, offset: int) -> Fact:
 def _extract_article(
     norm: NormText,
     mentions: list[Mention],
-    region: str | None,
+    subject: Subject,
     gaz: Gazetteer,
     lex: Lexicon,
     bulletin_id: str,
@@ -135,8 +161,8 @@ def _extract_article(
     sentences = split_sentences(text)
     sent_starts = [s[0] for s in sentences]
     context = {m.codes[0] for m in mentions if len(m.codes) == 1}
-    if region:
-        context.add(region)
+    if subject.code:
+        context.add(subject.code)
     out: list[Fact] = []
     last_code: dict[int, str] = {}  # sentence index → indicator of its latest fact
     last_region: dict[int, str] = {}
@@ -168,9 +194,8 @@ def _extract_article(
             continue
         if code == "station_coverage_rate" and q.value > 100:
             continue
-        r = _fact_region(mentions, sentences[si][0], q.start, region, gaz, context)
-        if r is None:
-            continue
+        res = fact_region(norm.text, mentions, sentences[si][0], c_start, q.start, subject, gaz, context)
+        r = res.code or ""
         if "其中" in before and last_code.get(si) == code and last_region.get(si) == r:
             continue  # 社工站100个，其中街道社工站30个: a part of the figure just stated
         last_code[si] = code
@@ -191,6 +216,7 @@ def _extract_article(
                 change,
                 float(q.high) if q.high is not None else None,
                 published,
+                res.basis,
             )
         )
     out += _full_coverage(
@@ -200,7 +226,7 @@ def _extract_article(
         sent_starts,
         triggers,
         mentions,
-        region,
+        subject,
         gaz,
         lex,
         context,
@@ -225,6 +251,7 @@ def _fact(
     change: str,
     high: float | None,
     published: date | None,
+    region_basis: str,
 ) -> Fact:
     text = norm.text
     ev_start, ev_end = c_start, c_end
@@ -235,7 +262,7 @@ def _fact(
         bulletin_id=bulletin_id,
         indicator=code,
         region_code=region,
-        region_name=gaz.name(region),
+        region_name=gaz.name(region) if region else "",
         value=value,
         unit=lex.rules[code].unit,
         qualifier=qualifier,
@@ -245,6 +272,7 @@ def _fact(
         span_end=o_end,
         value_high=high,
         period=published.isoformat() if published else None,
+        region_basis=region_basis,
     )
 
 
@@ -255,7 +283,7 @@ def _full_coverage(
     sent_starts: list[int],
     triggers: list[_Trigger],
     mentions: list,
-    region: str | None,
+    subject: Subject,
     gaz: Gazetteer,
     lex: Lexicon,
     context: set[str],
@@ -277,8 +305,9 @@ def _full_coverage(
             continue
         if _excluded(text[c_start:pos], text[sentences[si][0] : pos], lex):
             continue
-        r = _fact_region(mentions, sentences[si][0], pos, region, gaz, context)
-        if r is None or ("station_coverage_rate", r) in have:
+        res = fact_region(norm.text, mentions, sentences[si][0], c_start, pos, subject, gaz, context)
+        r = res.code or ""
+        if ("station_coverage_rate", r) in have:
             continue
         have.add(("station_coverage_rate", r))
         out.append(
@@ -296,6 +325,7 @@ def _full_coverage(
                 "level",
                 None,
                 published,
+                res.basis,
             )
         )
     return out
@@ -352,51 +382,3 @@ def _indicator(
         j -= 1
     # 3. Units that imply their indicator.
     return _UNIT_DEFAULT.get(q.unit)
-
-
-def _fact_region(
-    mentions: list, sent_start: int, pos: int, article: str | None, gaz: Gazetteer, context: set[str]
-) -> str | None:
-    earlier = [m for m in mentions if sent_start <= m.start and m.end <= pos]
-    for k in range(len(earlier) - 1, -1, -1):
-        m = earlier[k]
-        if m.collective:
-            if m.collective == "country" and article != NATIONAL:
-                continue
-            named = _named_before(earlier[:k], m.text, article, gaz, context)
-            if named:
-                return named  # 柯桥区……全区: the district just named
-            resolved = gaz.resolve_collective(m.collective, article)
-            if resolved and article and resolved != article and gaz.is_within(article, resolved):
-                continue  # 在全省率先 in a city report compares, it does not widen the scope
-            if resolved:
-                return resolved
-            continue
-        code = gaz.disambiguate(m.codes, context)
-        if code is None:
-            continue
-        if article is None or article == NATIONAL:
-            return code
-        if gaz.is_within(code, article):
-            return code  # a place inside the article's region
-        if gaz.is_within(article, code):
-            continue  # the region above (重庆儿童基金会 in a 城口县 report) names an organisation's home, not a scope
-        return None  # the sentence is about another place
-    return article
-
-
-def _named_before(
-    earlier: list[Mention], word: str, article: str | None, gaz: Gazetteer, context: set[str]
-) -> str | None:
-    """For 全区/全县/全市: the latest place of that kind named earlier in the sentence, inside the article."""
-    suffix = word[-1]
-    for m in reversed(earlier):
-        if m.collective:
-            continue
-        code = gaz.disambiguate(m.codes, context)
-        r = gaz.get(code) if code else None
-        if r is None or not r.name.endswith(suffix) or r.level == "province":
-            continue
-        if article is None or gaz.is_within(code, article):
-            return code
-    return None
