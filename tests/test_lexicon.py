@@ -61,6 +61,11 @@ NEGATIVE = {
     "ratio": "盐城市每万人拥有持证社工15人。",
     "honours": "盐城市评选优秀社工30名。",
     "prices": "盐城市社工月薪标准为5000元。",
+    "exams_sentence": "盐城市今年报考社会工作者的共有3000人，其中助理社会工作师1800人。",
+    "honours_after": "盐城市共有12个社工站被评为省级示范站。",
+}
+PATTERNS = {
+    "ratio": ["盐城市按每5万人配备3名专职社工测算。", "盐城市给8个乡镇各建设1个社工站。"],
 }
 
 
@@ -71,6 +76,36 @@ def test_each_exclusion_kind_voids_the_number(kind):
 
 def test_every_exclusion_kind_has_a_negative_sentence():
     assert set(NEGATIVE) == set(load_lexicon().exclusions)
+    raw = tomllib.loads(resources.files("etl.data").joinpath("lexicon.toml").read_text(encoding="utf-8"))
+    assert set(PATTERNS) == set(raw["exclusion_patterns"])
+
+
+@pytest.mark.parametrize("text", [t for ts in PATTERNS.values() for t in ts])
+def test_each_exclusion_pattern_voids_the_number(text):
+    assert facts(text) == set()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "盐城市取得社会工作者职业资格证书的有4100人。",
+        "盐城市持有社会工作师证书人数达到950人。",
+        "盐城市今年共有620人通过全国社会工作者职业水平考试。",
+    ],
+)
+def test_holding_a_qualification_counts_certified_social_workers(text):
+    got = {(i, v) for i, v, _, _ in facts(text)}
+    assert len(got) == 1 and next(iter(got))[0] == "certified_social_workers", got
+
+
+def test_passing_a_preliminary_review_is_not_holding_a_qualification():
+    assert facts("盐城市今年有500人通过社会工作者职业水平考试资格初审。") == set()
+
+
+def test_a_verb_after_the_measure_word_closes_the_count():
+    # the 40 people passed an exam named after social workers: they are not counted as social workers
+    got = facts("盐城市40人通过社会工作者考试。")
+    assert ("social_workers", 40, "exact", "level") not in got
 
 
 FALSE_FRIENDS = {

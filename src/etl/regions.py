@@ -208,6 +208,8 @@ COLLECTIVE = {
     "我国": "country",
     "各地": "country",
     "全省": "province",
+    "省内": "province",
+    "该省": "province",
     "我省": "province",
     "本省": "province",
     "全区": "any",

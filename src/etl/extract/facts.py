@@ -31,6 +31,7 @@ _CLOSERS = (
     "左右",
     "参加",
     "参与",
+    "通过",
     "入驻",
     "进驻",
     "提供",
@@ -52,6 +53,8 @@ _CLOSERS = (
     "深入",
     "扎根",
 )
+# Closers that also open an indicator term (服务项目, 服务群众): not a verb there.
+_TERM_OPENERS = ("服务", "社", "志愿")
 _AFTER_WINDOW = 10
 _BEFORE_WINDOW = 14
 # Units that name their indicator by themselves when no term is found.
@@ -181,7 +184,12 @@ def _extract_article(
         si = bisect_right(sent_starts, q.start) - 1
         if _excluded(before, text[sentences[si][0] : q.start], lex):
             continue
+        if lex.after_exclusion_re.search(text, q.end, c_end):
+            continue
         code = _indicator(q, qi, quantities, text, triggers, trig_starts, seg_start, seg_end, lex)
+        if lex.qualification and code in (None, "social_workers", lex.qualification.indicator):
+            if lex.qualification.applies(q.unit, text[c_start:c_end]):
+                code = lex.qualification.indicator
         if code is None and before.startswith(_TOTAL_WORDS) and si in last_code:
             # 新增持证社工800人，总数达到1.02万人: the total counts what the clause before counted
             code = last_code[si] if q.unit in lex.rules[last_code[si]].measure_words else None
@@ -361,6 +369,8 @@ def _indicator(
         gap = text[q.end : t.start]
         if "的" in gap[1:]:
             break  # 三个层级的…服务站: the count is of what stands before 的
+        if gap.startswith(_CLOSERS) and not gap.startswith(_TERM_OPENERS):
+            break  # 869人通过…社会工作者考试: a verb after the measure word, the count closed on it
         if not any(ch.isdigit() for ch in gap) and q.unit in lex.rules[t.code].measure_words:
             return t.code
         i += 1

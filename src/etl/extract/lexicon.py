@@ -33,6 +33,23 @@ class IndicatorRule:
 
 
 @dataclass(frozen=True)
+class Qualification:
+    """A clause stating that people hold a qualification makes their headcount this indicator."""
+
+    indicator: str
+    units: frozenset[str]
+    pattern: re.Pattern[str]
+    unless: tuple[str, ...]
+
+    def applies(self, unit: str, clause: str) -> bool:
+        return (
+            unit in self.units
+            and self.pattern.search(clause) is not None
+            and not any(w in clause for w in self.unless)
+        )
+
+
+@dataclass(frozen=True)
 class Lexicon:
     rules: dict[str, IndicatorRule]
     term_owner: dict[str, str]  # trigger term → indicator code
@@ -41,6 +58,8 @@ class Lexicon:
     exclusions: dict[str, tuple[str, ...]]
     clause_exclusion_re: re.Pattern[str]  # words that void a number when they stand before it in its clause
     sentence_exclusion_re: re.Pattern[str]  # ... anywhere before it in its sentence
+    after_exclusion_re: re.Pattern[str]  # ... after it in its clause
+    qualification: Qualification | None
     version: int
     units: frozenset[str]  # every measure word some indicator admits: other quantities are skipped early
 
@@ -49,10 +68,11 @@ class LexiconError(ValueError):
     pass
 
 
-def _alternation(words: list[str]) -> re.Pattern[str]:
-    if not words:
+def _alternation(words: list[str], patterns: list[str] = ()) -> re.Pattern[str]:  # type: ignore[assignment]
+    alts = [re.escape(w) for w in sorted(set(words), key=len, reverse=True)] + list(patterns)
+    if not alts:
         return re.compile(r"(?!)")
-    return re.compile("|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True)))
+    return re.compile("|".join(f"(?:{a})" for a in alts))
 
 
 @cache
@@ -96,16 +116,41 @@ def parse_lexicon(data: dict, origin: str = "lexicon.toml") -> Lexicon:
         raise LexiconError(f"{origin}: no lexicon entry for indicators {sorted(missing)}")
     false_friends = data.get("false_friends", {}).get("terms", [])
     exclusions = {k: tuple(v) for k, v in data.get("exclusions", {}).items()}
-    clause_words = [w for k, ws in exclusions.items() if not k.endswith("_sentence") for w in ws]
-    sentence_words = [w for k, ws in exclusions.items() if k.endswith("_sentence") for w in ws]
+    patterns = {k: tuple(v) for k, v in data.get("exclusion_patterns", {}).items()}
+    for kind, pats in patterns.items():
+        for pat in pats:
+            try:
+                re.compile(pat)
+            except re.error as e:
+                raise LexiconError(f"{origin}: exclusion_patterns.{kind}: {pat!r}: {e}") from None
+
+    def of(table: dict[str, tuple[str, ...]], where: str) -> list[str]:
+        def place(kind: str) -> str:
+            return kind.rsplit("_", 1)[1] if kind.endswith(("_sentence", "_after")) else "clause"
+
+        return [w for k, ws in table.items() if place(k) == where for w in ws]
+
+    qual = data.get("qualification")
+    qualification = None
+    if qual:
+        if qual.get("indicator") not in rules:
+            raise LexiconError(f"{origin}: qualification.indicator {qual.get('indicator')!r} is no indicator")
+        qualification = Qualification(
+            indicator=qual["indicator"],
+            units=frozenset(qual.get("units", [])),
+            pattern=re.compile(qual["pattern"]),
+            unless=tuple(qual.get("unless", [])),
+        )
     return Lexicon(
         rules=rules,
         term_owner=owner,
         triggers=TermMatcher(list(owner)),
         false_friends=TermMatcher(false_friends),
         exclusions=exclusions,
-        clause_exclusion_re=_alternation(clause_words),
-        sentence_exclusion_re=_alternation(sentence_words),
+        clause_exclusion_re=_alternation(of(exclusions, "clause"), of(patterns, "clause")),
+        sentence_exclusion_re=_alternation(of(exclusions, "sentence"), of(patterns, "sentence")),
+        after_exclusion_re=_alternation(of(exclusions, "after"), of(patterns, "after")),
+        qualification=qualification,
         version=int(data.get("version", 0)),
         units=frozenset(u for r in rules.values() for u in r.measure_words),
     )

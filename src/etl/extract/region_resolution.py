@@ -59,6 +59,8 @@ SELF_LEVEL = {
     "我省": "province",
     "本省": "province",
     "全省": "province",
+    "省内": "province",
+    "该省": "province",
     "全自治区": "province",
     "我区": "district",
     "本区": "district",
@@ -187,7 +189,11 @@ def _weight(text: str, m: Mention) -> float:
 
 
 def _at_level(gaz: Gazetteer, code: str, level: str) -> str | None:
-    """The region of ``level`` that contains (or is) ``code``."""
+    """The region of ``level`` that contains (or is) ``code``. 我区/全区 names the place itself only: a district
+    of a city, or an autonomous region named as such, never the autonomous region above a city (乌鲁木齐)."""
+    if level == "district":
+        r = gaz.get(code)
+        return code if r is not None and _fits(r, level) else None
     for c in gaz.ancestors(code):
         r = gaz.get(c)
         if r is not None and _fits(r, level):
@@ -323,9 +329,10 @@ def _by_level(
         if code is None:
             continue
         up = _at_level(gaz, code, level)
-        if up is None or (within and not gaz.is_within(up, within)):
-            continue
-        support[up] += _weight(text, m)
+        w = _weight(text, m)
+        if up is None or (w == _WEIGHT_ORG and up == code) or (within and not gaz.is_within(up, within)):
+            continue  # an organisation named after a whole region (新疆某中心) says nothing of the speaker
+        support[up] += w
     if not support:
         return None
     ranked = support.most_common(2)
@@ -341,11 +348,18 @@ def _dateline(text: str, body: list[Mention], gaz: Gazetteer, context: set[str])
             break
         if m.collective:
             continue
-        after = text[m.end : m.end + 8]
-        before = text[max(0, m.start - 4) : m.start]
-        if after.startswith(("讯", "报道", "电")) or _DATELINE_DATE.match(after) or before.endswith("本报"):
+        if _is_dateline(text, m):
             return _resolved(gaz, m, context)
     return None
+
+
+def _is_dateline(text: str, m: Mention) -> bool:
+    after = text[m.end : m.end + 8]
+    return (
+        after.startswith(("讯", "报道", "电"))
+        or bool(_DATELINE_DATE.match(after))
+        or text[max(0, m.start - 2) : m.start] == "本报"
+    )
 
 
 def _by_mentions(text: str, body: list[Mention], gaz: Gazetteer, context: set[str]) -> str | None:
@@ -389,6 +403,8 @@ def fact_region(
         got = _collective(text, m, earlier[: earlier.index(m)], pos, article, gaz, context)
         if got is not None:
             return Resolution(got, "collective")
+        if _unresolvable(m, article, gaz):
+            return Resolution(None, "undecided")  # 全区 in a city's report: which district is not said
     r = _named(text, before_clause, pos, article, gaz, context)
     if r is not None:
         return Resolution(r[0], r[1] or "sentence")
@@ -409,8 +425,9 @@ def _named(
     """The latest named place among ``ms`` that decides: (code, "") inside/above the subject, (None,
     "elsewhere") outside it; None when no named place decides."""
     for m in reversed(ms):
-        if m.collective:
-            continue
+        if m.collective or m.bureau or _listed(text, m, ms) or _is_dateline(text, m):
+            continue  # a bureau organises (合肥市民政局主办), a list (黄陂、新洲等地) is no one region, a dateline
+            # (新华社杭州电) says where the reporter filed
         code = _resolved(gaz, m, context)
         if code is None:
             continue
@@ -426,6 +443,26 @@ def _named(
             return code, ""
         return None, "elsewhere"
     return None
+
+
+def _unresolvable(m: Mention, article: str | None, gaz: Gazetteer) -> bool:
+    """A collective word naming a level the subject neither is nor lies in (全区 when the subject is a city)."""
+    level = SELF_LEVEL.get(m.text)
+    if level is None or level == "country" or article is None:
+        return False
+    return _at_level(gaz, article, level) is None
+
+
+def _listed(text: str, m: Mention, ms: list[Mention]) -> bool:
+    if text.startswith(("等地", "等县", "等市", "等区"), m.end):
+        return True
+    return any(
+        not o.collective
+        and o is not m
+        and (o.end == m.start - 1 or o.start == m.end + 1)
+        and text[min(o.end, m.end)] in "、和及与"
+        for o in ms
+    )
 
 
 def _collective(
@@ -454,6 +491,6 @@ def _collective(
     if article is None:
         return None
     got = _at_level(gaz, article, level)
-    if got is not None and got != article and _COMPARISON.search(text[m.start : pos]):
+    if got is not None and got != article and _COMPARISON.search(text[max(0, m.start - 4) : pos]):
         return None  # 在全省率先, 居全市首位: the larger region is compared with, not counted
     return got
