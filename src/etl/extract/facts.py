@@ -187,9 +187,13 @@ def _extract_article(
         if lex.after_exclusion_re.search(text, q.end, c_end):
             continue
         code = _indicator(q, qi, quantities, text, triggers, trig_starts, seg_start, seg_end, lex)
-        if lex.qualification and code in (None, "social_workers", lex.qualification.indicator):
-            if lex.qualification.applies(q.unit, text[c_start:c_end]):
-                code = lex.qualification.indicator
+        qual = lex.qualification
+        if (
+            qual
+            and code in (None, "social_workers", qual.indicator)
+            and qual.applies(q.unit, text[c_start:c_end])
+        ):
+            code = qual.indicator
         if code is None and before.startswith(_TOTAL_WORDS) and si in last_code:
             # 新增持证社工800人，总数达到1.02万人: the total counts what the clause before counted
             code = last_code[si] if q.unit in lex.rules[last_code[si]].measure_words else None
