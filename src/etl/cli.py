@@ -91,7 +91,12 @@ def cmd_extract(args: argparse.Namespace) -> int:
             text, title = page.text, page.title
         else:
             title = text_title(text)
-        result = extract(text, bulletin_id=path.stem, title=title, issuer_region=args.region)
+        try:
+            result = extract(text, bulletin_id=path.stem, title=title, issuer_region=args.region)
+        except Exception as e:  # one unreadable file must not hide the facts of the others
+            print(f"etl extract: {path}: extraction failed: {type(e).__name__}: {e}", file=sys.stderr)
+            status = 1
+            continue
         for f in result.facts:
             d = {"doc": path.stem, **f.as_dict()}
             if args.format == "jsonl":

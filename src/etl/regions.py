@@ -310,6 +310,8 @@ class Gazetteer:
                 and not self._matcher.match_at(text, end)
             ):
                 continue  # 柳河村, 东海路: a village or street named like a county (but 浙江湖州 is two places)
+            if len(word) == 2 and follow[:1] == "级" and word in self.full_names:
+                continue  # 建成县级中心: 县级 is a level (county-level), not 成县
             if word == "民政部" and follow[:1] == "门":
                 continue  # 各级民政部门: the civil-affairs departments at every level, not the ministry
             bureau = follow.startswith(("民政局", "民政厅", "民政部")) or word == "民政部"

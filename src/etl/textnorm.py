@@ -65,6 +65,23 @@ def fold_chars(text: str) -> str:
 _WS_RUN = re.compile(r"\s+")
 
 
+# Some reposting sites annotate characters with their pinyin: 長(zhǎng)樂(lè)區(qū). The annotations are dropped
+# (a place name or a unit must read as written); plain bracketed Latin words without tone marks stay.
+_PINYIN = re.compile(r"[(（][a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹ][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹ]*[)）]")
+
+
+def _drop_pinyin(src: str) -> tuple[str, list[int] | None]:
+    if not _PINYIN.search(src):
+        return src, None
+    keep: list[int] = []
+    pos = 0
+    for m in _PINYIN.finditer(src):
+        keep.extend(range(pos, m.start()))
+        pos = m.end()
+    keep.extend(range(pos, len(src)))
+    return "".join(src[i] for i in keep), keep
+
+
 def normalize(text: str) -> NormText:
     """Join hard-wrapped lines and fold characters, keeping an offset map.
 
@@ -72,7 +89,7 @@ def normalize(text: str) -> NormText:
     (the line was wrapped), and becomes one ``\\n`` otherwise. Other whitespace runs between CJK characters or
     digits are dropped (``1949.4 万元``, ``19 家``); between Latin words they become one space.
     """
-    src = fold_chars(text)
+    src, kept = _drop_pinyin(fold_chars(text))
     parts: list[str] = []
     offs: list[int] = []
     pos = 0
@@ -103,6 +120,8 @@ def normalize(text: str) -> NormText:
     if pos < n:
         parts.append(src[pos:])
         offs.extend(range(pos, n))
+    if kept is not None:
+        offs = [kept[o] for o in offs]
     return NormText("".join(parts), offs)
 
 

@@ -59,6 +59,10 @@ _AFTER_WINDOW = 10
 _BEFORE_WINDOW = 14
 # Units that name their indicator by themselves when no term is found.
 _UNIT_DEFAULT = {"人次": "people_served", "元": "funding"}
+_UNIT_DEFAULT_CUED = {"场次": ("service_activities", ("开展", "举办", "组织"))}
+_CLOSING = {"（": "）", "(": ")", "“": "”", "「": "」", "《": "》"}
+# 由45人组成的专业社工队伍: a count stated through the team it makes up
+_TEAM = ("组成的", "组成了")
 # A clause opening with these counts the same thing as the clause before it.
 _TOTAL_WORDS = ("总数", "总量", "总人数", "总计", "人数达", "数量达", "规模达", "总规模")
 _INCREMENT = ("新增", "新建", "新培育", "新招募", "新发展", "新注册", "新认定")
@@ -186,7 +190,7 @@ def _extract_article(
             continue
         if lex.after_exclusion_re.search(text, q.end, c_end):
             continue
-        code = _indicator(q, qi, quantities, text, triggers, trig_starts, seg_start, seg_end, lex)
+        code = _indicator(q, qi, quantities, text, triggers, trig_starts, seg_start, seg_end, c_end, lex)
         qual = lex.qualification
         if (
             qual
@@ -204,7 +208,9 @@ def _extract_article(
             continue
         if any(c in before for c in rule.exclude_cues):
             continue
-        if code == "station_coverage_rate" and q.value > 100:
+        if code == "station_coverage_rate" and (
+            q.value > 100 or not _rate_of_stations(triggers, trig_starts, sentences[si][0], q.start)
+        ):
             continue
         res = fact_region(norm.text, mentions, sentences[si][0], c_start, q.start, subject, gaz, context)
         r = res.code or ""
@@ -360,20 +366,24 @@ def _indicator(
     trig_starts: list[int],
     seg_start: int,
     seg_end: int,
+    c_end: int,
     lex: Lexicon,
 ) -> str | None:
     next_q = quantities[qi + 1].start if qi + 1 < len(quantities) else len(text)
-    # 1. The noun phrase after the measure word.
+    # 1. The noun phrase after the measure word; bracketed and quoted modifiers (乡镇（街道）“幸福家园”) do not
+    # count toward the window, and 由N人组成的 counts the team named after it.
     i = bisect_right(trig_starts, q.end - 1)
-    limit = min(q.end + _AFTER_WINDOW, seg_end, next_q)
+    team = text.startswith(_TEAM, q.end)
+    window = _AFTER_WINDOW + _modifier_length(text, q.end, q.end + _AFTER_WINDOW) + (16 if team else 0)
+    limit = min(q.end + window, c_end if team else seg_end, next_q)
     while i < len(triggers) and triggers[i].start < limit:
         t = triggers[i]
         if not t.code:
             return None  # 12个分会场服务点: the count is of the false friend
         gap = text[q.end : t.start]
-        if "的" in gap[1:]:
+        if "的" in gap[1:] and not team:
             break  # 三个层级的…服务站: the count is of what stands before 的
-        if gap.startswith(_CLOSERS) and not gap.startswith(_TERM_OPENERS):
+        if gap.startswith(_CLOSERS) and not gap.startswith(_TERM_OPENERS) and not team:
             break  # 869人通过…社会工作者考试: a verb after the measure word, the count closed on it
         if not any(ch.isdigit() for ch in gap) and q.unit in lex.rules[t.code].measure_words:
             return t.code
@@ -391,8 +401,43 @@ def _indicator(
             continue
         if t.start < seg_start or q.start - t.end > _BEFORE_WINDOW or not t.code:
             break
+        if lex.gap_breakers.search(text, t.end, q.start):
+            break  # 社工站共开展个案服务564个: a new verb between the term and the number, which counts its object
         if q.unit in lex.rules[t.code].measure_words:
             return t.code
         j -= 1
-    # 3. Units that imply their indicator.
+    # 3. Units that imply their indicator (场次 only after a verb of holding: 开展活动300场次).
+    cued = _UNIT_DEFAULT_CUED.get(q.unit)
+    if cued and any(v in text[seg_start : q.start] for v in cued[1]):
+        return cued[0]
     return _UNIT_DEFAULT.get(q.unit)
+
+
+def _rate_of_stations(triggers: list[_Trigger], trig_starts: list[int], sent_start: int, pos: int) -> bool:
+    """A coverage rate is the stations' when the thing last named before it in its sentence is a station
+    (社工站358个，覆盖率88.3%), not another facility (社会组织服务中心建成率45%)."""
+    j = bisect_right(trig_starts, pos) - 1
+    while j >= 0 and triggers[j].start >= sent_start:
+        if triggers[j].code != "station_coverage_rate":
+            return triggers[j].code == "social_work_stations"
+        j -= 1
+    return False
+
+
+def _modifier_length(text: str, start: int, end: int) -> int:
+    """Characters of bracketed or quoted groups opening in [start, end): modifiers, not the counted noun."""
+    total = 0
+    pos = start
+    end = min(end, len(text))
+    while pos < end:
+        ch = text[pos]
+        close = _CLOSING.get(ch)
+        if close:
+            stop = text.find(close, pos + 1, pos + 24)
+            if stop > 0:
+                total += stop + 1 - pos
+                end = min(end + stop + 1 - pos, len(text))
+                pos = stop + 1
+                continue
+        pos += 1
+    return total

@@ -60,6 +60,7 @@ class Lexicon:
     sentence_exclusion_re: re.Pattern[str]  # ... anywhere before it in its sentence
     after_exclusion_re: re.Pattern[str]  # ... after it in its clause
     qualification: Qualification | None
+    gap_breakers: re.Pattern[str]  # verbs that cut a term before a number from it
     version: int
     units: frozenset[str]  # every measure word some indicator admits: other quantities are skipped early
 
@@ -151,6 +152,7 @@ def parse_lexicon(data: dict, origin: str = "lexicon.toml") -> Lexicon:
         sentence_exclusion_re=_alternation(of(exclusions, "sentence"), of(patterns, "sentence")),
         after_exclusion_re=_alternation(of(exclusions, "after"), of(patterns, "after")),
         qualification=qualification,
+        gap_breakers=_alternation(list(data.get("gap_breakers", {}).get("verbs", []))),
         version=int(data.get("version", 0)),
         units=frozenset(u for r in rules.values() for u in r.measure_words),
     )
