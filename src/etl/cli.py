@@ -62,9 +62,15 @@ def _db(args: argparse.Namespace) -> Path:
 def cmd_extract(args: argparse.Namespace) -> int:
     from etl.charset import decode
     from etl.extract.facts import extract
+    from etl.extract.lexicon import LexiconError, load_lexicon
     from etl.parse import ParseError, parse_html, text_title
     from etl.regions import load_gazetteer
 
+    try:
+        load_lexicon()  # a broken lexicon is one error, not one per file
+    except (LexiconError, ValueError) as e:
+        print(f"etl extract: lexicon: {e}", file=sys.stderr)
+        return 2
     if args.region and load_gazetteer().get(args.region) is None:
         print(f"etl extract: --region {args.region}: not a division code in the gazetteer", file=sys.stderr)
         return 2

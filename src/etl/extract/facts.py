@@ -12,9 +12,11 @@ returned apart (:func:`extract`) and never filed under a guess.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from etl.extract.articles import split_articles
 from etl.extract.lexicon import Lexicon, load_lexicon
@@ -53,6 +55,7 @@ _CLOSERS = (
     "深入",
     "扎根",
 )
+_VERB_CLOSERS = tuple(w for w in _CLOSERS if len(w) > 1 and w not in ("以上", "左右"))
 # Closers that also open an indicator term (服务项目, 服务群众): not a verb there.
 _TERM_OPENERS = ("服务", "社", "志愿")
 _AFTER_WINDOW = 10
@@ -163,6 +166,8 @@ def _extract_article(
     )
     trig_starts = [t.start for t in triggers]
     quantities = find_quantities(text, lex.units)
+    if "\n" in text:
+        quantities = _table_cells(text, triggers, quantities, lex)
     clauses = split_clauses(text)
     clause_starts = [c[0] for c in clauses]
     sentences = split_sentences(text)
@@ -381,8 +386,10 @@ def _indicator(
         if not t.code:
             return None  # 12个分会场服务点: the count is of the false friend
         gap = text[q.end : t.start]
-        if "的" in gap[1:] and not team:
-            break  # 三个层级的…服务站: the count is of what stands before 的
+        if "的" in gap[1:] and not team and not lex.participle_gap.fullmatch(gap):
+            break  # 三个层级的…服务站: the count is of what stands before 的 (but 50家登记注册的机构 counts them)
+        if any(w in gap for w in _VERB_CLOSERS):
+            break  # 108个乡镇(街道)共建成…社工站121个: a verb in between, the count is of the nouns before it
         if gap.startswith(_CLOSERS) and not gap.startswith(_TERM_OPENERS) and not team:
             break  # 869人通过…社会工作者考试: a verb after the measure word, the count closed on it
         if not any(ch.isdigit() for ch in gap) and q.unit in lex.rules[t.code].measure_words:
@@ -411,6 +418,27 @@ def _indicator(
     if cued and any(v in text[seg_start : q.start] for v in cued[1]):
         return cued[0]
     return _UNIT_DEFAULT.get(q.unit)
+
+
+_CELL_NUMBER = re.compile(r"(?m)(?<=[\u4e00-\u9fff])(\d{1,6})[ \t]*$")
+
+
+def _table_cells(
+    text: str, triggers: list[_Trigger], quantities: list[Quantity], lex: Lexicon
+) -> list[Quantity]:
+    """A flattened table prints a count without its measure word at the end of its row (社区社会组织2): a bare
+    integer ending a line right after a count term reads in that term's first measure word."""
+    ends = {t.end: t.code for t in triggers if t.code}
+    extra = []
+    for m in _CELL_NUMBER.finditer(text):
+        code = ends.get(m.start())
+        if not code or lex.rules[code].unit in ("cny", "percent"):
+            continue
+        unit = next(iter(sorted(lex.rules[code].measure_words)))
+        extra.append(Quantity(m.start(), m.end(1), Decimal(m.group(1)), unit, "exact"))
+    if not extra:
+        return quantities
+    return sorted(quantities + extra, key=lambda q: q.start)
 
 
 def _rate_of_stations(triggers: list[_Trigger], trig_starts: list[int], sent_start: int, pos: int) -> bool:

@@ -61,6 +61,7 @@ class Lexicon:
     after_exclusion_re: re.Pattern[str]  # ... after it in its clause
     qualification: Qualification | None
     gap_breakers: re.Pattern[str]  # verbs that cut a term before a number from it
+    participle_gap: re.Pattern[str]  # 登记注册的: modifiers between a measure word and its noun
     version: int
     units: frozenset[str]  # every measure word some indicator admits: other quantities are skipped early
 
@@ -153,6 +154,9 @@ def parse_lexicon(data: dict, origin: str = "lexicon.toml") -> Lexicon:
         after_exclusion_re=_alternation(of(exclusions, "after"), of(patterns, "after")),
         qualification=qualification,
         gap_breakers=_alternation(list(data.get("gap_breakers", {}).get("verbs", []))),
+        participle_gap=re.compile(
+            "(?:" + _alternation(list(data.get("participles", {}).get("words", []))).pattern + ")+的"
+        ),
         version=int(data.get("version", 0)),
         units=frozenset(u for r in rules.values() for u in r.measure_words),
     )
