@@ -72,6 +72,7 @@ def warehouse(db: Path, regions: int) -> None:
                             evidence=f"全市{ind}达到{v:g}（合成数据）",
                             span_start=k,
                             span_end=k + 5,
+                            region_basis="issuer",
                         )
                     )
             stats = SourceStats(source_id="bench", discovered=len(bulletins), fetched=len(bulletins))

@@ -47,6 +47,7 @@ def fact(
         evidence=f"{indicator} {value}",
         span_start=span,
         span_end=span + 5,
+        region_basis="clause",
     )
 
 

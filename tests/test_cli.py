@@ -21,6 +21,21 @@ def test_extract_prints_jsonl_for_text_and_html(tmp_path, capsys):
     assert all(r["evidence"] and r["unit"] and "span_start" in r for r in rows)
 
 
+def test_extract_region_gives_the_issuing_region_and_every_fact_its_basis(tmp_path, capsys):
+    (tmp_path / "c.txt").write_text("社工站建设见成效\n今年全县新建社工站6个。\n", encoding="utf-8")
+    assert main(["extract", str(tmp_path / "c.txt")]) == 0
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert "c.txt: 1 numbers not printed, region 1 undecided" in out.err and "--region CODE" in out.err
+    assert main(["extract", str(tmp_path / "c.txt"), "--region", "320722"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["indicator"], r["region_code"], r["value"], r["region_basis"]) for r in rows] == [
+        ("social_work_stations", "320722", 6, "collective")
+    ]
+    assert main(["extract", str(tmp_path / "c.txt"), "--region", "999999"]) == 2
+    assert "--region 999999: not a division code" in capsys.readouterr().err
+
+
 def test_extract_names_a_missing_file(tmp_path, capsys):
     assert main(["extract", str(tmp_path / "nope.txt")]) == 1
     assert "nope.txt: cannot read" in capsys.readouterr().err

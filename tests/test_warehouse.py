@@ -9,12 +9,33 @@ from etl.warehouse import WarehouseError, WarehouseLocked, connect, migrate, ope
 def test_migrations_apply_once_and_record_themselves(tmp_path):
     db = tmp_path / "w.duckdb"
     con = connect(db)
-    assert migrate(con) == [1, 2]
+    assert migrate(con) == [1, 2, 3]
     assert migrate(con) == []
     assert con.execute("select version, name from schema_migration order by version").fetchall() == [
         (1, "core_tables"),
         (2, "backfill_partitions"),
+        (3, "fact_region_basis"),
     ]
+    con.close()
+
+
+def test_facts_loaded_before_region_basis_existed_say_unrecorded(tmp_path):
+    from etl.sqlfiles import migrations
+
+    con = connect(tmp_path / "w.duckdb")
+    con.execute(
+        "create table schema_migration (version integer, name varchar, checksum varchar, applied_at timestamptz)"
+    )
+    for version, name, sql in migrations()[:2]:
+        con.execute(sql)
+        con.execute("insert into schema_migration values (?, ?, 'x', now())", [version, name])
+    con.execute(
+        "insert into fact (fact_id, bulletin_id, source_id, indicator, region_code, value, unit, qualifier, change,"
+        " evidence, extractor_version) values ('f', 'b', 's', 'funding', '320722', 1, 'cny', 'exact', 'level',"
+        " 'e', '0.2.0')"
+    )
+    assert migrate(con) == [3]
+    assert con.execute("select region_basis from fact").fetchall() == [("unrecorded",)]
     con.close()
 
 

@@ -7,6 +7,7 @@ select
     f.indicator,
     i.name_zh as indicator_name,
     f.region_code,
+    f.region_basis,
     r.name as region_name,
     r.level as region_level,
     r.province_code,

@@ -3,5 +3,5 @@
 create or replace view stg_fact as
 select
     fact_id, bulletin_id, source_id, indicator, region_code, value, value_high, unit, qualifier, change,
-    evidence, span_start, span_end, extractor_version
+    evidence, span_start, span_end, extractor_version, region_basis
 from fact

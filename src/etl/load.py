@@ -51,6 +51,7 @@ _FACT_COLS = [
     "span_end",
     "extractor_version",
     "run_id",
+    "region_basis",
 ]
 
 
@@ -95,6 +96,7 @@ def batch_frames(batch: SourceBatch, run_id: str) -> tuple[pd.DataFrame, pd.Data
             "span_end": f.span_end,
             "extractor_version": f.extractor_version,
             "run_id": run_id,
+            "region_basis": f.region_basis,
         }
         for f in batch.facts
     ]
@@ -259,7 +261,7 @@ def _write(
             [src],
         )
         run("bulletins", "insert into bulletin select * from bulletins")
-        run("facts", "insert into fact select * from facts")
+        run("facts", "insert into fact by name select * from facts")
         run(
             "q_key_df",
             "delete from quarantine where source_id = ? and record_key in (select record_key from q_key_df)",

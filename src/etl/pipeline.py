@@ -10,7 +10,8 @@ from urllib.parse import urljoin
 
 from etl.charset import decode
 from etl.discover import Discovery, Window, discover
-from etl.extract.facts import extract_text
+from etl.extract.facts import Extraction, extract
+from etl.extract.region_resolution import UNPLACED_REASONS
 from etl.fetch import Fetcher, FetchResult, FetchSettings
 from etl.models import Bulletin, BulletinRef, Fact, RawPage, SourceStats, url_key
 from etl.parse import ParseError, parse_html, to_bulletins
@@ -190,7 +191,7 @@ def _handle(
     bulletins = parse_page(source, ref, text, digest, res.fetched_at, batch)
     batch.bulletins.extend(bulletins)
     for b in bulletins:
-        batch.facts.extend(extract_bulletin(b))
+        add_extraction(batch, b, extract_bulletin(b))
         if b.published and (batch.newest is None or b.published > batch.newest):
             batch.newest = b.published
 
@@ -219,8 +220,26 @@ def parse_page(
     return bulletins
 
 
-def extract_bulletin(b: Bulletin) -> list[Fact]:
-    return extract_text(
+def add_extraction(batch: SourceBatch, b: Bulletin, result: Extraction) -> None:
+    """Placed facts go to the batch; numbers whose region is undecided (or another place's) go to the
+    quarantine with their evidence, so a later rule or a source's ``region`` recovers them on a re-parse."""
+    batch.facts.extend(result.facts)
+    for f in result.unplaced:
+        reason = UNPLACED_REASONS[f.region_basis]
+        batch.quarantine.append(
+            {
+                "layer": "extract",
+                "source_id": batch.source_id,
+                "record_key": b.bulletin_id,
+                "check": f"region_{f.region_basis}",
+                "reason": f"{b.url}: {f.indicator} {f.value:g}: {reason}: {f.evidence[:120]}",
+                "row": {"url": b.url, **f.as_dict()},
+            }
+        )
+
+
+def extract_bulletin(b: Bulletin) -> Extraction:
+    return extract(
         b.text,
         bulletin_id=b.bulletin_id,
         title=b.title,

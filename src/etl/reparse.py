@@ -10,7 +10,7 @@ import duckdb
 from etl.charset import decode
 from etl.discover import Window
 from etl.models import BulletinRef, SourceStats
-from etl.pipeline import SourceBatch, extract_bulletin, parse_page
+from etl.pipeline import SourceBatch, add_extraction, extract_bulletin, parse_page
 from etl.rawzone import RawZone
 from etl.sources import Source
 
@@ -61,5 +61,5 @@ def reparse_source(
         ref = BulletinRef(source.id, url, "", published)
         for b in parse_page(source, ref, text, digest, fetched_at, batch):
             batch.bulletins.append(b)
-            batch.facts.extend(extract_bulletin(b))
+            add_extraction(batch, b, extract_bulletin(b))
     return batch

@@ -56,6 +56,7 @@ def window_batch(
                     evidence=f"{ind} {value}",
                     span_start=k * 10,
                     span_end=k * 10 + 8,
+                    region_basis="issuer",
                 )
             )
     return batch_of(source, bs, fs, Window(date(year, month, 1), date(year, month, 28)))

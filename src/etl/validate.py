@@ -13,6 +13,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from etl.extract.lexicon import indicator_specs
+from etl.extract.region_resolution import PLACED_BASES
 from etl.regions import load_gazetteer
 
 QUALIFIERS = ["exact", "more_than", "about", "less_than"]
@@ -40,6 +41,9 @@ def fact_schema() -> pa.DataFrameSchema:
             "qualifier": pa.Column(str, pa.Check.isin(QUALIFIERS, error="unknown qualifier")),
             "change": pa.Column(str, pa.Check.isin(CHANGES, error="unknown change kind")),
             "evidence": pa.Column(str, pa.Check.str_length(min_value=1)),
+            "region_basis": pa.Column(
+                str, pa.Check.isin(list(PLACED_BASES), error="region basis missing or unknown")
+            ),
         },
         checks=[
             pa.Check(

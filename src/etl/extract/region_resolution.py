@@ -121,6 +121,24 @@ _WEIGHT_VENUE = 0.25
 _WEIGHT_ORG = 0.25
 
 
+# The bases a placed fact can carry, and those of numbers left unplaced (quarantined, never loaded as facts).
+PLACED_BASES = (
+    "clause",
+    "collective",
+    "sentence",
+    "headline",
+    "issuer",
+    "title",
+    "self_reference",
+    "dateline",
+    "mentions",
+)
+UNPLACED_REASONS = {
+    "undecided": "region undecided",
+    "elsewhere": "region outside the document's subject",
+}
+
+
 @dataclass(frozen=True)
 class Subject:
     """What an article is about: a region code (None when undecided), the step that decided it, and why."""
