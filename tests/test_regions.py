@@ -1,4 +1,4 @@
-from etl.extract.articles import headline_region, infer_region, split_articles
+from etl.extract.articles import headline_region, split_articles
 from etl.regions import NATIONAL, load_gazetteer
 
 
@@ -42,10 +42,3 @@ def test_headlines_and_article_split():
     spans = split_articles(page, gaz)
     assert [s.region for s in spans] == [None, "330500"]
     assert page[spans[1].start : spans[1].end].rstrip().endswith("（据湖州市民政局）")
-
-
-def test_infer_region_prefers_the_place_named_most_and_bureaus():
-    gaz = load_gazetteer()
-    text = "山东省召开会议，济南市民政局承办。山东省社会工作发展迅速，全省持证社工增加。"
-    assert infer_region(text, gaz) == "370000"
-    assert infer_region("民政部获悉，我国社区社会组织发展迅速。", gaz) == NATIONAL

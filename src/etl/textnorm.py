@@ -34,7 +34,7 @@ def _trad_map() -> dict[int, int]:
 
 _TRAD_MAP = _trad_map()
 _FOLD = {**_TRAD_MAP, **_FULLWIDTH}
-_FOLD_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in _FOLD) + "]")
+_FOLD_CHARS = frozenset(chr(c) for c in _FOLD)
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,9 @@ class NormText:
 
 def fold_chars(text: str) -> str:
     """Fold full-width digits/percent and traditional characters, one character for one."""
-    # Most bulletins need no folding; a character-class scan is far cheaper than translate's per-char lookup.
-    return text.translate(_FOLD) if _FOLD_RE.search(text) else text
+    # Most bulletins need no folding; a set-membership scan (C speed) is far cheaper than translate's per-char
+    # lookup, and than a regex class of the ~4,000 traditional characters (0.25 ms per 2 KB text).
+    return text if _FOLD_CHARS.isdisjoint(text) else text.translate(_FOLD)
 
 
 _WS_RUN = re.compile(r"\s+")

@@ -7,10 +7,9 @@ and closed by an attribution (``（据阜阳市民政局）``). Facts take their
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 
-from etl.regions import NATIONAL, Gazetteer, Mention
+from etl.regions import Gazetteer
 
 _HEADLINE = re.compile(r"^[\u4e00-\u9fff]{2,16}[：:]$")
 _MAYBE_SPLIT = re.compile(
@@ -72,39 +71,3 @@ def split_articles(text: str, gaz: Gazetteer) -> list[ArticleSpan]:
     if text[cur_start:].strip():
         spans.append(ArticleSpan(cur_start, len(text), cur_region, cur_head))
     return [s for s in spans if len(text[s.start : s.end].strip()) > 20] or [ArticleSpan(0, len(text), None)]
-
-
-def infer_region(
-    text: str,
-    gaz: Gazetteer,
-    title: str = "",
-    issuer: str | None = None,
-    text_mentions: list[Mention] | None = None,
-) -> str | None:
-    """The region an article is about: the place it names most, counting the title twice, bureaus thrice,
-    and half a mention for each named place inside a larger one (济南 counts toward 山东)."""
-    score: Counter[str] = Counter()
-    known = {issuer} if issuer else set()
-    body = gaz.mentions(text) if text_mentions is None else text_mentions
-    mentions = [(m, 2.0) for m in gaz.mentions(title)] + [(m, 1.0) for m in body]
-    known |= {m.codes[0] for m, _ in mentions if len(m.codes) == 1}
-    for m, weight in mentions:
-        if m.collective:
-            if m.collective == "country":
-                score[NATIONAL] += weight
-            continue
-        code = gaz.disambiguate(m.codes, known)
-        if code is None:
-            continue
-        w = weight + (2.0 if m.bureau else 0.0)
-        score[code] += w
-        for anc in gaz.ancestors(code)[1:]:
-            if anc != NATIONAL:
-                score[anc] += w / 2
-    if issuer:
-        score[issuer] += 2.5
-    if not score:
-        return issuer
-    best = max(score.values())
-    # Ties go to the more specific place: a county report names its prefecture as often as itself.
-    return max((c for c, s in score.items() if s == best), key=lambda c: len(gaz.ancestors(c)))

@@ -64,6 +64,7 @@ _BEFORE_WINDOW = 14
 _UNIT_DEFAULT = {"人次": "people_served", "元": "funding"}
 _UNIT_DEFAULT_CUED = {"场次": ("service_activities", ("开展", "举办", "组织"))}
 _CLOSING = {"（": "）", "(": ")", "“": "”", "「": "」", "《": "》"}
+_OPENER = re.compile("[" + "".join(_CLOSING) + "]")
 # 由45人组成的专业社工队伍: a count stated through the team it makes up
 _TEAM = ("组成的", "组成了")
 # A clause opening with these counts the same thing as the clause before it.
@@ -454,6 +455,8 @@ def _rate_of_stations(triggers: list[_Trigger], trig_starts: list[int], sent_sta
 
 def _modifier_length(text: str, start: int, end: int) -> int:
     """Characters of bracketed or quoted groups opening in [start, end): modifiers, not the counted noun."""
+    if _OPENER.search(text, start, end) is None:
+        return 0  # most numbers: no bracket or quote after them
     total = 0
     pos = start
     end = min(end, len(text))

@@ -37,6 +37,7 @@ their evidence so a later rule, or a source's ``region``, recovers them on a re-
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
@@ -416,7 +417,13 @@ def fact_region(
     context: set[str],
 ) -> Resolution:
     """The region of the number at ``pos`` by the ordered steps in the module's docstring."""
-    earlier = [m for m in places_ if sent_start <= m.start and m.end <= pos]
+    lo = bisect_left(places_, sent_start, key=_start)
+    hi = bisect_right(places_, pos, key=_start)
+    if lo == hi:  # most numbers: no place named before them in their sentence
+        if subject.code is None:
+            return Resolution(None, "undecided")
+        return Resolution(subject.code, subject.basis)
+    earlier = [m for m in places_[lo:hi] if m.end <= pos]
     in_clause = [m for m in earlier if m.start >= clause_start]
     before_clause = [m for m in earlier if m.start < clause_start]
     article = subject.code
@@ -445,6 +452,10 @@ def fact_region(
     if article is None:
         return Resolution(None, "undecided")
     return Resolution(article, subject.basis)
+
+
+def _start(m: Mention) -> int:
+    return m.start
 
 
 def _named(
