@@ -20,7 +20,12 @@ from pathlib import Path
 def _extract(files: list[Path], out: Path) -> None:
     with out.open("w", encoding="utf-8") as f:
         subprocess.run(
-            [sys.executable, "-c", "import sys; from etl.cli import main; sys.exit(main(sys.argv[1:]))", "extract"]
+            [
+                sys.executable,
+                "-c",
+                "import sys; from etl.cli import main; sys.exit(main(sys.argv[1:]))",
+                "extract",
+            ]
             + [str(p) for p in files],
             stdout=f,
             stderr=subprocess.DEVNULL,
@@ -45,7 +50,9 @@ def _score(scorer: Path, gold: Path, pred: Path, show: bool = False) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared")
-    ap.add_argument("--show", choices=["A", "B", "seed"], help="list misses and false positives of one corpus")
+    ap.add_argument(
+        "--show", choices=["A", "B", "seed"], help="list misses and false positives of one corpus"
+    )
     args = ap.parse_args()
     sh = args.shared
     scorer = sh / "tools" / "score_facts.py"

@@ -127,7 +127,14 @@ def normalize(text: str) -> NormText:
 
 
 def _line_start(src: str, i: int) -> int:
-    return max(src.rfind("\n", 0, i), src.rfind("\r", 0, i)) + 1
+    """Start of the line ending at ``i``, looking back at most _LINE_LOOKBACK characters (the callers only ask
+    whether a line is short or a bracketed note; an unbounded search made long texts quadratic)."""
+    lo = max(0, i - _LINE_LOOKBACK)
+    found = max(src.rfind("\n", lo, i), src.rfind("\r", lo, i))
+    return lo if found < 0 else found + 1
+
+
+_LINE_LOOKBACK = 256
 
 
 def _ends_block(src: str, i: int) -> bool:

@@ -59,6 +59,8 @@ _VERB_CLOSERS = tuple(w for w in _CLOSERS if len(w) > 1 and w not in ("以上", 
 # Closers that also open an indicator term (服务项目, 服务群众): not a verb there.
 _TERM_OPENERS = ("服务", "社", "志愿")
 _AFTER_WINDOW = 10
+_CLAUSE_LOOKBACK = 200
+_SENTENCE_LOOKBACK = 400
 _BEFORE_WINDOW = 14
 # Units that name their indicator by themselves when no term is found.
 _UNIT_DEFAULT = {"人次": "people_served", "元": "funding"}
@@ -187,21 +189,26 @@ def _extract_article(
         if ci < 0:
             continue
         c_start, c_end = clauses[ci]
-        seg_start = max(c_start, text.rfind("、", c_start, q.start) + 1)
-        seg_end = text.find("、", q.end, c_end)
-        seg_end = c_end if seg_end < 0 else seg_end
-        before = text[c_start : q.start]
         si = bisect_right(sent_starts, q.start) - 1
-        if _excluded(before, text[sentences[si][0] : q.start], lex):
+        # Look-backs and look-aheads are bounded so that cost stays linear in the text's length: a real clause or
+        # sentence is far shorter than these, a page of one unpunctuated 200,000-character line is not.
+        c_from = max(c_start, q.start - _CLAUSE_LOOKBACK)
+        s_from = max(sentences[si][0], q.start - _SENTENCE_LOOKBACK)
+        seg_start = max(c_from, text.rfind("、", c_from, q.start) + 1)
+        seg_end = text.find("、", q.end, min(c_end, q.end + _CLAUSE_LOOKBACK))
+        seg_end = min(c_end, q.end + _CLAUSE_LOOKBACK) if seg_end < 0 else seg_end
+        before = text[c_from : q.start]
+        if _excluded(before, text[s_from : q.start], lex):
             continue
-        if lex.after_exclusion_re.search(text, q.end, c_end):
+        c_to = min(c_end, q.end + _CLAUSE_LOOKBACK)
+        if lex.after_exclusion_re.search(text, q.end, c_to):
             continue
         code = _indicator(q, qi, quantities, text, triggers, trig_starts, seg_start, seg_end, c_end, lex)
         qual = lex.qualification
         if (
             qual
             and code in (None, "social_workers", qual.indicator)
-            and qual.applies(q.unit, text[c_start:c_end])
+            and qual.applies(q.unit, text[c_from:c_to])
         ):
             code = qual.indicator
         if code is None and before.startswith(_TOTAL_WORDS) and si in last_code:
@@ -228,8 +235,8 @@ def _extract_article(
         out.append(
             _fact(
                 norm,
-                c_start,
-                c_end,
+                c_from,
+                c_to,
                 bulletin_id,
                 code,
                 r,
@@ -327,7 +334,11 @@ def _full_coverage(
         scope_start = clauses[ci - 1][0] if ci > 0 and clauses[ci - 1][0] >= sentences[si][0] else c_start
         if not any(t.code == "social_work_stations" and scope_start <= t.start < pos for t in triggers):
             continue
-        if _excluded(text[c_start:pos], text[sentences[si][0] : pos], lex):
+        if _excluded(
+            text[max(c_start, pos - _CLAUSE_LOOKBACK) : pos],
+            text[max(sentences[si][0], pos - _SENTENCE_LOOKBACK) : pos],
+            lex,
+        ):
             continue
         res = fact_region(norm.text, mentions, sentences[si][0], c_start, pos, subject, gaz, context)
         r = res.code or ""
@@ -397,7 +408,7 @@ def _indicator(
             return t.code
         i += 1
     follow = text[q.end : q.end + 1]
-    noun_follows = bool(follow) and "\u4e00" <= follow <= "\u9fff" and not text[q.end :].startswith(_CLOSERS)
+    noun_follows = bool(follow) and "\u4e00" <= follow <= "\u9fff" and not text.startswith(_CLOSERS, q.end)
     if noun_follows and q.unit not in _UNIT_DEFAULT:
         return None
     # 2. The nearest term before the number in its enumeration item.

@@ -112,11 +112,12 @@ _VENUE_BEFORE = ("在", "于", "赴", "到", "前往")
 _VENUE_AFTER = re.compile(r"^[\u4e00-\u9fff]{0,12}?(举行|召开|举办|开幕|启动)")
 # An organisation named after its home region: the region is the organisation's address, not the scope.
 _ORG_SUFFIX = re.compile(
-    r"^[\u4e00-\u9fff（）()“”]{0,16}?(基金会|协会|联合会|公司|集团|大学|学院|学校|医院|银行|日报|晚报|报社|电视台|"
+    r"[\u4e00-\u9fff（）()“”]{0,16}?(基金会|协会|联合会|公司|集团|大学|学院|学校|医院|银行|日报|晚报|报社|电视台|"
     r"研究院|商会|服务中心|事务所|服务社|委员会|办公室|联盟|分会|总会|慈善会)"
 )
 # A collective word for a larger region followed by these compares the subject with it.
 _COMPARISON = re.compile(r"率先|第一|前列|首位|首个|首家|首创|领先|之最|位居|排名|位列|占")
+_PLACE_LOOKBACK = 400
 _WEIGHT_BUREAU = 2.0  # added to a named bureau (阜阳市民政局)
 _WEIGHT_VENUE = 0.25
 _WEIGHT_ORG = 0.25
@@ -417,7 +418,9 @@ def fact_region(
     context: set[str],
 ) -> Resolution:
     """The region of the number at ``pos`` by the ordered steps in the module's docstring."""
-    lo = bisect_left(places_, sent_start, key=_start)
+    # bounded look-back (linear cost on pathological pages): places more than _PLACE_LOOKBACK characters before
+    # the number are never its clause's or sentence's in real text
+    lo = bisect_left(places_, max(sent_start, pos - _PLACE_LOOKBACK), key=_start)
     hi = bisect_right(places_, pos, key=_start)
     if lo == hi:  # most numbers: no place named before them in their sentence
         if subject.code is None:
@@ -435,7 +438,7 @@ def fact_region(
         m = in_clause[k]
         if not m.collective:
             continue
-        got = _collective(text, m, earlier[: earlier.index(m)], pos, article, gaz, context)
+        got = _collective(text, m, earlier[: len(before_clause) + k], pos, article, gaz, context)
         if got is not None:
             return Resolution(got, "collective")
         if _unresolvable(m, article, gaz):
@@ -477,7 +480,7 @@ def _named(
         if gaz.is_within(article, code):
             # a larger place: the clause's subject (安徽省社会工作专业人才…), unless it is an organisation's home
             # (重庆儿童基金会) or the number compares with it (占全省, 全省第一)
-            if _ORG_SUFFIX.match(text[m.end : pos]) or m.bureau:
+            if _ORG_SUFFIX.match(text, m.end, min(pos, m.end + 40)) or m.bureau:
                 continue
             return code, ""
         return None, "elsewhere"
@@ -530,6 +533,6 @@ def _collective(
     if article is None:
         return None
     got = _at_level(gaz, article, level)
-    if got is not None and got != article and _COMPARISON.search(text[max(0, m.start - 4) : pos]):
+    if got is not None and got != article and _COMPARISON.search(text, max(0, m.start - 4), pos):
         return None  # 在全省率先, 居全市首位: the larger region is compared with, not counted
     return got
