@@ -30,6 +30,10 @@ LIST_PATHS = [
 ]
 
 
+# Pages of the second list: validators that cannot be sent back, a page with no text at all.
+ODD_PATHS = ["/odd-validators", "/no-text"]
+
+
 class FaultServer(LocalSite):
     def __init__(self):
         self.hits: dict[str, int] = {}
@@ -156,6 +160,20 @@ class FaultServer(LocalSite):
                         self.end_headers()
                     else:
                         self.article("不变", "全市建成社工站14个。", headers={"ETag": '"v1"'})
+                elif path == "/odd/list.html":
+                    items = "".join(
+                        f'<li><a href="{p}">{p}</a><span>2024-05-03</span></li>' for p in ODD_PATHS
+                    )
+                    self.send(200, f"<html><body><ul class='l'>{items}</ul></body></html>".encode())
+                elif path == "/odd-validators":
+                    # UTF-8 bytes in the validators, as some CMSs send them (read back as latin-1 text)
+                    odd = {
+                        "ETag": '"版本一"'.encode().decode("latin-1"),
+                        "Last-Modified": "星期一, 06 May 2024 08:00:00 GMT".encode().decode("latin-1"),
+                    }
+                    self.article("验证器", "全市建成社工站15个。", headers=odd)
+                elif path == "/no-text":
+                    self.send(200, b"<html><body><img src='a.png'><img src='b.png'></body></html>")
                 elif path == "/binary":
                     self.send(200, b"\x89PNG....", ctype="image/png")
                 else:

@@ -71,6 +71,14 @@ class FetchResult:
         return self.status == 304 and self.error is None
 
 
+def sendable_header(value: str | None) -> str | None:
+    """``value`` if it can be sent back as a request header (printable ASCII, as httpx requires), else None: a
+    server that answers a non-ASCII ``ETag`` or ``Last-Modified`` must not break every later run."""
+    if not value or not value.isascii() or not value.isprintable() or len(value) > 512:
+        return None
+    return value
+
+
 class Fetcher:
     """One per source batch: holds the httpx client. Per-host limits live in ``gates``, by default shared by every
     fetcher of the process (see etl.hostgate), so that batches running side by side stay polite together."""
@@ -119,9 +127,10 @@ class Fetcher:
         assert self._client is not None, "use 'async with Fetcher()'"
         s = self.settings
         headers = {}
-        if etag:
+        # a validator that cannot be sent back (stored by an older version) is dropped: a plain GET instead
+        if etag := sendable_header(etag):
             headers["If-None-Match"] = etag
-        if last_modified:
+        if last_modified := sendable_header(last_modified):
             headers["If-Modified-Since"] = last_modified
         result = FetchResult(url=url, status=0)
         current = url

@@ -18,6 +18,7 @@ import pandas as pd
 from etl.models import SourceStats, url_key
 from etl.pipeline import SourceBatch
 from etl.summary import SUMMARY_COLUMNS
+from etl.fetch import sendable_header
 from etl.validate import bulletin_schema, fact_schema, quarantine_frame, validate
 
 _BULLETIN_COLS = [
@@ -153,8 +154,8 @@ def load_batch(
                 "status": p.status,
                 "fetched_at": p.fetched_at,
                 "encoding": p.encoding,
-                "etag": p.headers.get("etag"),
-                "last_modified": p.headers.get("last-modified"),
+                "etag": sendable_header(p.headers.get("etag")),
+                "last_modified": sendable_header(p.headers.get("last-modified")),
                 "headers": json.dumps(p.headers, ensure_ascii=False),
                 "size_bytes": p.size,
                 "path": p.path,

@@ -206,9 +206,10 @@ def parse_page(
             {
                 "layer": "parse",
                 "source_id": source.id,
-                "key": ref.url,
+                # the page's identity, so that a later fetch or re-parse of it replaces this row
+                "record_key": url_key(ref.url),
                 "check": "main_text",
-                "reason": str(e),
+                "reason": f"{ref.url}: {e}",
                 "row": {"url": ref.url, "content_hash": digest},
             }
         )

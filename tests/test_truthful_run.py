@@ -1,0 +1,52 @@
+"""A run tells the truth about hostile pages (issue 12): each test fails on the code before its fix."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date
+
+import pytest
+
+from etl.load import load_batch
+from etl.pipeline import ingest_source
+from etl.rawzone import RawZone
+from etl.state import read_state
+from etl.warehouse import open_warehouse
+
+from .faultserver import FaultServer
+from .test_faults import SETTINGS, WINDOW, source
+
+
+@pytest.fixture
+def server():
+    with FaultServer() as s:
+        yield s
+
+
+def test_validators_that_cannot_be_sent_back_are_not_stored_and_the_next_run_works(tmp_path, server):
+    src = source(server, "/odd/list.html")
+    raw = RawZone(tmp_path / "raw")
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        first = load_batch(con, ingest_source(src, WINDOW, raw, settings=SETTINGS), "r1")
+        assert first.fetched == 2 and first.failed == 0
+        assert con.execute(
+            "select etag, last_modified from raw_page where url_key = '/odd-validators'"
+        ).fetchall() == [(None, None)]
+        state = read_state(con, ["faulty"])
+        second = ingest_source(src, WINDOW, raw, state.memory["faulty"], settings=SETTINGS)
+        # a plain GET again, not a UnicodeEncodeError on every later run
+        assert second.stats.failed == 0 and second.stats.fetched == 2
+        assert "If-None-Match" not in server.seen_headers["/odd-validators"][-1]
+
+
+def test_a_page_without_text_is_quarantined_and_the_rest_loads(tmp_path, server):
+    src = source(server, "/odd/list.html")
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        stats = load_batch(con, ingest_source(src, WINDOW, RawZone(tmp_path / "raw"), settings=SETTINGS), "r1")
+        assert stats.parsed == 1 and stats.facts == 1
+        rows = con.execute("select layer, record_key, reason from quarantine where layer = 'parse'").fetchall()
+        assert len(rows) == 1 and rows[0][1] == "/no-text" and "/no-text" in rows[0][2]
+        # a second load of the same pages replaces the quarantine row instead of adding one
+        load_batch(con, ingest_source(src, WINDOW, RawZone(tmp_path / "raw"), settings=SETTINGS), "r2")
+        assert con.execute("select count(*) from quarantine where layer = 'parse'").fetchone()[0] == 1
