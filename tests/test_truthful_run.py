@@ -43,10 +43,49 @@ def test_validators_that_cannot_be_sent_back_are_not_stored_and_the_next_run_wor
 def test_a_page_without_text_is_quarantined_and_the_rest_loads(tmp_path, server):
     src = source(server, "/odd/list.html")
     with open_warehouse(tmp_path / "w.duckdb") as con:
-        stats = load_batch(con, ingest_source(src, WINDOW, RawZone(tmp_path / "raw"), settings=SETTINGS), "r1")
+        stats = load_batch(
+            con, ingest_source(src, WINDOW, RawZone(tmp_path / "raw"), settings=SETTINGS), "r1"
+        )
         assert stats.parsed == 1 and stats.facts == 1
-        rows = con.execute("select layer, record_key, reason from quarantine where layer = 'parse'").fetchall()
+        rows = con.execute(
+            "select layer, record_key, reason from quarantine where layer = 'parse'"
+        ).fetchall()
         assert len(rows) == 1 and rows[0][1] == "/no-text" and "/no-text" in rows[0][2]
         # a second load of the same pages replaces the quarantine row instead of adding one
         load_batch(con, ingest_source(src, WINDOW, RawZone(tmp_path / "raw"), settings=SETTINGS), "r2")
         assert con.execute("select count(*) from quarantine where layer = 'parse'").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize(
+    "amount",
+    ["9" * 400 + "亿元", "1" + "0" * 23 + "万元", "3" + "0" * 41 + "个社工站"],
+)
+def test_overflowing_and_absurd_values_are_quarantined_not_loaded(tmp_path, amount):
+    from etl.pipeline import add_extraction, extract_bulletin
+
+    from .helpers import batch, bulletin
+
+    text = f"连云港市民政局介绍，全市建成社工站20个，投入资金{amount}。"
+    b = bulletin("s", "/big.html", date(2024, 5, 1), text=text)
+    bt = batch("s", [b], [])
+    add_extraction(bt, b, extract_bulletin(b))
+    assert any(not math.isfinite(f.value) or f.value > 1e12 for f in bt.facts)  # the extractor read it
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        stats = load_batch(con, bt, "r1")
+        assert stats.facts == 1  # the 20 stations
+        assert con.execute("select max(value) from fact").fetchone()[0] == 20
+        rows = con.execute("select check_name from quarantine where layer = 'fact'").fetchall()
+        assert rows and all("plausible maximum" in c for (c,) in rows)
+
+
+def test_etl_extract_never_prints_an_infinite_value(tmp_path, capsys):
+    from etl.cli import main
+
+    (tmp_path / "x.txt").write_text(
+        "连云港市投入资金" + "9" * 400 + "亿元，建成社工站20个。", encoding="utf-8"
+    )
+    assert main(["extract", str(tmp_path / "x.txt")]) == 0
+    out = capsys.readouterr()
+    rows = [json.loads(line) for line in out.out.splitlines()]
+    assert [(r["indicator"], r["value"]) for r in rows] == [("social_work_stations", 20)]
+    assert "1 implausible values not printed" in out.err

@@ -6,6 +6,7 @@ import argparse
 import importlib.util
 import json
 import logging
+import math
 import sys
 import time
 from collections import Counter
@@ -103,10 +104,20 @@ def cmd_extract(args: argparse.Namespace) -> int:
             print(f"etl extract: {path}: extraction failed: {type(e).__name__}: {e}", file=sys.stderr)
             status = 1
             continue
-        for f in result.facts:
+        rules = load_lexicon().rules
+        shown = [
+            f for f in result.facts if math.isfinite(f.value) and f.value <= rules[f.indicator].max_value
+        ]
+        if len(shown) < len(result.facts):
+            print(
+                f"etl extract: {path}: {len(result.facts) - len(shown)} implausible values not printed "
+                "(not finite or above the indicator's max_value; the pipeline quarantines them)",
+                file=sys.stderr,
+            )
+        for f in shown:
             d = {"doc": path.stem, **f.as_dict()}
             if args.format == "jsonl":
-                out.write(json.dumps(d, ensure_ascii=False) + "\n")
+                out.write(json.dumps(d, ensure_ascii=False, allow_nan=False) + "\n")
             else:
                 out.write(
                     f"{path.stem}\t{f.indicator}\t{f.region_code} {f.region_name}\t{f.value:g}\t"

@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 import duckdb
 import pandas as pd
 
+from etl.fetch import sendable_header
 from etl.models import SourceStats, url_key
 from etl.pipeline import SourceBatch
 from etl.summary import SUMMARY_COLUMNS
-from etl.fetch import sendable_header
 from etl.validate import bulletin_schema, fact_schema, quarantine_frame, validate
 
 _BULLETIN_COLS = [

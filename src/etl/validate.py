@@ -9,10 +9,11 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from etl.extract.lexicon import indicator_specs
+from etl.extract.lexicon import indicator_specs, load_lexicon
 from etl.extract.region_resolution import PLACED_BASES
 from etl.regions import load_gazetteer
 
@@ -47,6 +48,11 @@ def fact_schema() -> pa.DataFrameSchema:
         },
         checks=[
             pa.Check(
+                lambda df: np.isfinite(df["value"]) & (df["value"] <= df["indicator"].map(_max_value)),
+                name="value_plausible",
+                error="a value not finite or above the indicator's plausible maximum (lexicon max_value)",
+            ),
+            pa.Check(
                 lambda df: (df["unit"] != "percent") | (df["value"] <= 100),
                 name="percent_at_most_100",
                 error="a percentage above 100",
@@ -71,6 +77,11 @@ def fact_schema() -> pa.DataFrameSchema:
         strict=False,
         coerce=False,
     )
+
+
+def _max_value(code: str) -> float:
+    rule = load_lexicon().rules.get(code)
+    return rule.max_value if rule else float("inf")
 
 
 def region_schema(codes: set[str]) -> pa.DataFrameSchema:

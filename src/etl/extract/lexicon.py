@@ -30,6 +30,7 @@ class IndicatorRule:
     cue_units: frozenset[str]
     cues: tuple[str, ...]
     exclude_cues: tuple[str, ...] = ()  # words before the number in its clause that rule this indicator out
+    max_value: float = float("inf")  # the largest plausible value of one region, in base units
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,15 @@ def _alternation(words: list[str], patterns: list[str] = ()) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{a})" for a in alts))
 
 
+def _max_value(entry: dict, origin: str) -> float:
+    v = entry.get("max_value")
+    if not isinstance(v, int | float) or isinstance(v, bool) or not 0 < v < float("inf"):
+        raise LexiconError(
+            f"{origin}: indicator {entry.get('code')}: max_value must be a positive number, got {v!r}"
+        )
+    return float(v)
+
+
 @cache
 def indicator_specs() -> dict[str, IndicatorSpec]:
     """The project's copy of the public indicator contract (``data/indicators.csv``)."""
@@ -112,6 +122,7 @@ def parse_lexicon(data: dict, origin: str = "lexicon.toml") -> Lexicon:
             cue_units=frozenset(cue.get("units", [])),
             cues=tuple(cue.get("cues", [])),
             exclude_cues=tuple(entry.get("exclude_cues", [])),
+            max_value=_max_value(entry, origin),
         )
     missing = set(specs) - set(rules)
     if missing:
