@@ -226,3 +226,18 @@ def test_source_freshness(con):
         "from mart_source_freshness"
     ).fetchone()
     assert row == ("s", date(2024, 6, 1), 2, (date.today() - date(2024, 6, 1)).days, 0)
+
+
+def test_trend_point_is_the_same_whatever_the_load_order(tmp_path):
+    # two sources report the same value the same day with different qualifiers: the point's qualifier and
+    # source come from one fact, chosen by (value, fact_id), so every reload gives the same row
+    results = set()
+    for order in ((0, 1), (1, 0), (0, 1), (1, 0)):
+        with open_warehouse(tmp_path / f"w{len(results)}{order}.duckdb") as c:
+            for i in order:
+                src = f"s{i}"
+                b = bulletin(src, f"/{src}.html", date(2024, 5, 1))
+                q = ("exact", "about")[i]
+                load_batch(c, batch(src, [b], [fact(b, "social_workers", "341200", 500, "person", q)]), "r")
+            results.add(c.execute("select qualifier, source_url from mart_indicator_trend").fetchone())
+    assert len(results) == 1

@@ -1,5 +1,7 @@
 -- Per region x indicator, the series over time: one point per publication date (the largest level figure
 -- published that day, as in the latest-value rule), with the change and growth since the previous point.
+-- Qualifier and source come from one fact, chosen by (value, fact_id): two sources reporting the same value on
+-- the same day resolve the same way on every load.
 create or replace view mart_indicator_trend as
 with points as (
     select
@@ -9,9 +11,9 @@ with points as (
         indicator,
         as_of,
         max(value) as value,
-        arg_max(qualifier, value) as qualifier,
+        arg_max(qualifier, (value, fact_id)) as qualifier,
         any_value(unit) as unit,
-        arg_max(source_url, value) as source_url
+        arg_max(source_url, (value, fact_id)) as source_url
     from core_fact
     where change = 'level' and as_of is not null
     group by region_code, indicator, as_of
