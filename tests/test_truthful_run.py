@@ -89,3 +89,29 @@ def test_etl_extract_never_prints_an_infinite_value(tmp_path, capsys):
     rows = [json.loads(line) for line in out.out.splitlines()]
     assert [(r["indicator"], r["value"]) for r in rows] == [("social_work_stations", 20)]
     assert "1 implausible values not printed" in out.err
+
+
+def test_a_corrupt_raw_file_fails_its_page_keeps_its_facts_and_is_quarantined(tmp_path, server):
+    import os
+
+    from etl.reparse import reparse_source
+
+    src = source(server, "/odd/list.html")
+    raw = RawZone(tmp_path / "raw")
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        load_batch(con, ingest_source(src, WINDOW, raw, settings=SETTINGS), "r1")
+        before = con.execute("select indicator, value from fact order by all").fetchall()
+        assert before == [("social_work_stations", 15.0)]
+        (digest,) = con.execute(
+            "select content_hash from raw_page where url_key = '/odd-validators'"
+        ).fetchone()
+        path = raw.root / raw.relpath(digest)
+        os.chmod(path, 0o644)
+        path.write_bytes(path.read_bytes()[:40])  # truncated on disk
+        batch = reparse_source(con, src, raw, None)
+        assert batch.stats.failed == 1 and batch.outcomes[server.base + "/odd-validators"] == "failed"
+        assert "does not match its name" in batch.stats.failures[0]["error"]
+        load_batch(con, batch, "r2", move_cursor=False)
+        assert con.execute("select indicator, value from fact order by all").fetchall() == before
+        rows = con.execute("select record_key, check_name from quarantine where layer = 'raw'").fetchall()
+        assert rows == [("/odd-validators", "content_hash")]

@@ -13,6 +13,10 @@ from pathlib import Path
 from etl.models import content_hash
 
 
+class RawZoneCorrupt(ValueError):
+    """A stored body whose bytes no longer hash to its name (truncated, overwritten, bit rot)."""
+
+
 class RawZone:
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -41,8 +45,17 @@ class RawZone:
         return digest, rel
 
     def get(self, digest: str) -> bytes:
+        """The body stored under ``digest``, verified: a file that no longer hashes to its name raises
+        :class:`RawZoneCorrupt` rather than being parsed into fewer facts."""
         path = self.root / self.relpath(digest)
         try:
-            return path.read_bytes()
+            body = path.read_bytes()
         except FileNotFoundError as e:
             raise FileNotFoundError(f"raw zone {self.root}: no body with hash {digest}") from e
+        actual = content_hash(body)
+        if actual != digest:
+            raise RawZoneCorrupt(
+                f"raw zone {path}: content hash {actual[:12]}… does not match its name ({len(body)} bytes): "
+                "the stored body is corrupt or truncated"
+            )
+        return body

@@ -9,9 +9,9 @@ import duckdb
 
 from etl.charset import decode
 from etl.discover import Window
-from etl.models import BulletinRef, SourceStats
+from etl.models import BulletinRef, SourceStats, url_key
 from etl.pipeline import SourceBatch, add_extraction, extract_bulletin, parse_page
-from etl.rawzone import RawZone
+from etl.rawzone import RawZone, RawZoneCorrupt
 from etl.sources import Source
 
 
@@ -49,10 +49,22 @@ def reparse_source(
     for url, digest, encoding, fetched_at, published in pages:
         try:
             body = raw.get(digest)
-        except FileNotFoundError as e:
+        except (FileNotFoundError, RawZoneCorrupt) as e:
+            # the page keeps what the warehouse holds for it; the partition is failed and the file named
             stats.failed += 1
             stats.failures.append({"url": url, "status": "", "error": str(e), "stage": "reparse"})
             batch.outcomes[url] = "failed"
+            if isinstance(e, RawZoneCorrupt):
+                batch.quarantine.append(
+                    {
+                        "layer": "raw",
+                        "source_id": source.id,
+                        "record_key": url_key(url),
+                        "check": "content_hash",
+                        "reason": f"{url}: {e}",
+                        "row": {"url": url, "content_hash": digest},
+                    }
+                )
             continue
         stats.fetched += 1  # read from the raw zone
         batch.outcomes[url] = "fetched"
