@@ -94,6 +94,16 @@ class FaultServer(LocalSite):
                         f"<a class='next' href='/loop/list.html?p={nxt}'>next</a></body></html>"
                     )
                     self.send(200, body.encode())
+                elif path == "/broken/list.html":
+                    # page 1 is fine and points to page 2, which was re-templated: no item matches any more
+                    body = (
+                        "<html><body><ul class='l'><li><a href='/ok'>ok</a><span>2024-05-01</span></li></ul>"
+                        "<a class='next' href='/broken/list_2.html'>next</a></body></html>"
+                    )
+                    self.send(200, body.encode())
+                elif path == "/broken/list_2.html":
+                    body = "<html><body><div class='newlist'><p><a href='/gbk'>gbk</a> 2024-05-02</p></div></body></html>"
+                    self.send(200, body.encode())
                 elif path == "/bad/list.html":
                     self.send(200, b"<html><body><div>maintenance <<<>>> </div")
                 elif path == "/private/secret":

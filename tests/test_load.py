@@ -55,7 +55,7 @@ def test_bad_rows_go_to_quarantine_and_the_rest_loads(con):
     checks = sorted(r[0] for r in con.execute("select check_name from quarantine").fetchall())
     assert checks == [
         "a count that is not a whole number",
-        "a percentage above 100",
+        "a percentage above 100; a value not finite or above the indicator's plausible maximum (lexicon max_value)",
         "region_code: region code not in the gazetteer",
     ]
     assert all(r[0] == "run1" for r in con.execute("select run_id from quarantine").fetchall())

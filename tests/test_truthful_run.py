@@ -115,3 +115,57 @@ def test_a_corrupt_raw_file_fails_its_page_keeps_its_facts_and_is_quarantined(tm
         assert con.execute("select indicator, value from fact order by all").fetchall() == before
         rows = con.execute("select record_key, check_name from quarantine where layer = 'raw'").fetchall()
         assert rows == [("/odd-validators", "content_hash")]
+
+
+def test_a_later_list_page_that_matches_nothing_fails_the_source_and_names_the_page(tmp_path, server):
+    src = source(server, "/broken/list.html")
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        stats = load_batch(
+            con, ingest_source(src, WINDOW, RawZone(tmp_path / "raw"), settings=SETTINGS), "r1"
+        )
+        assert stats.fetched == 1  # page 1's bulletin still loads
+        assert stats.status == "failed"
+        broken = [f for f in stats.failures if f["stage"] == "discover"]
+        assert [f["url"] for f in broken] == [server.base + "/broken/list_2.html"]
+        assert "no items matching" in broken[0]["error"]
+
+
+def test_a_site_that_is_down_fails_the_source_instead_of_skipping_it(tmp_path):
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    from etl.sources import parse_source
+
+    src = parse_source(
+        {
+            "id": "down",
+            "name": "停机民政局",
+            "kind": "html_list",
+            "region": "341200",
+            "list_url": f"http://127.0.0.1:{port}/list.html",
+            "item_selector": "ul.l li",
+            "politeness": {"concurrency": 1, "delay": 0.0},
+        },
+        "test",
+    )
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        stats = load_batch(
+            con, ingest_source(src, WINDOW, RawZone(tmp_path / "raw"), settings=SETTINGS), "r1"
+        )
+        assert (stats.status, stats.failed, stats.skipped) == ("failed", 1, 0)
+        assert "robots.txt unreachable" in stats.failures[0]["error"]
+        assert (
+            con.execute("select last_status from source_state where source_id = 'down'").fetchone()[0] != "ok"
+        )
+
+
+def test_a_failed_discovery_does_not_move_the_cursor(tmp_path, server):
+    src = source(server, "/broken/list.html")
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        load_batch(con, ingest_source(src, WINDOW, RawZone(tmp_path / "raw"), settings=SETTINGS), "r1")
+        cursor, status = con.execute(
+            "select cursor_date, last_status from source_state where source_id = 'faulty'"
+        ).fetchone()
+        assert cursor is None and status.startswith("failed")

@@ -17,6 +17,11 @@ from etl import settings
 from etl.prefect_server import ServerStartError, TemporaryServer, start_if_needed
 from etl.sqlfiles import SqlFilesError, mart_names
 
+# Exit codes of etl run / backfill / demo (documented in the README).
+EXIT_UNRECONCILED = 1  # counts that do not add up
+EXIT_USAGE = 2  # bad arguments or configuration
+EXIT_FAILED_SOURCE = 3  # a source or partition failed: a site down, discovery failed, nothing readable
+
 
 def local_prefect() -> TemporaryServer | None:
     """Before a flow runs in this process: with no Prefect API configured, start Prefect's temporary server now,
@@ -250,7 +255,14 @@ def _finish(stats: list[dict], db: Path, started: float) -> int:
     print(f"\nCross-region scorecard ({db})")
     _print_scorecard(db)
     print(f"\nfinished in {time.monotonic() - started:.1f}s")
-    return 0 if all(s.reconciles() for s in objs) else 1
+    failed = [s.source_id for s in objs if s.status == "failed"]
+    if failed:
+        print(
+            f"etl: FAILED: {', '.join(failed)} (see the failed pages above; retried on the next run)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED_SOURCE
+    return 0 if all(s.reconciles() for s in objs) else EXIT_UNRECONCILED
 
 
 def cmd_indicators(args: argparse.Namespace) -> int:

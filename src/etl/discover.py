@@ -15,7 +15,7 @@ from etl.charset import decode
 from etl.fetch import Fetcher
 from etl.models import BulletinRef
 from etl.parse import parse_date
-from etl.robots import Robots
+from etl.robots import Robots, is_unreachable
 from etl.sources import Source
 
 
@@ -62,6 +62,9 @@ async def _get_text(
         reason = await robots.check(
             url, source.allowed_hosts, source.politeness.concurrency, source.politeness.delay
         )
+        if is_unreachable(reason):
+            out.failures.append({"url": url, "status": "", "error": reason})
+            return None
         if reason:
             out.skips.append({"url": url, "reason": reason})
             return None
@@ -124,9 +127,10 @@ async def _discover_html_list(
             title = link.attributes.get("title") or link.text(strip=True)
             out.refs.append(BulletinRef(source.id, abs_url, title, when))
         if not items:
+            # the first page, or a page the pager pointed to: items were expected (a broken or re-templated
+            # page must not end discovery as if the list were over)
             out.stopped_because = f"list page {url} has no items matching {source.item_selector!r}"
-            if out.pages == 1:
-                out.failures.append({"url": url, "status": "200", "error": out.stopped_because})
+            out.failures.append({"url": url, "status": "200", "error": out.stopped_because})
             break
         if older and not new_on_page:
             out.stopped_because = "reached the window's start"

@@ -317,12 +317,15 @@ def _update_state(
     con: duckdb.DuckDBPyConnection, batch: SourceBatch, run_id: str, now: datetime, move_cursor: bool
 ) -> None:
     src = batch.source_id
-    status = "ok" if not batch.stats.failures else f"partial: {len(batch.stats.failures)} failed"
+    st = batch.stats.status
+    status = st if st == "ok" else f"{st}: {len(batch.stats.failures)} failed"
     row = con.execute(
         "select cursor_date, last_success_at from source_state where source_id = ?", [src]
     ).fetchone()
     cursor = row[0] if row else None
-    if move_cursor and batch.newest and (cursor is None or batch.newest > cursor):
+    # a failed discovery saw only part of the list: moving the cursor would put the unseen part out of the next
+    # night's window for good
+    if move_cursor and st != "failed" and batch.newest and (cursor is None or batch.newest > cursor):
         cursor = batch.newest
     last_success = now if batch.stats.fetched + batch.stats.not_modified > 0 else (row[1] if row else None)
     con.execute("delete from source_state where source_id = ?", [src])

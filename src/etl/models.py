@@ -97,6 +97,17 @@ class SourceStats:
     def reconciles(self) -> bool:
         return self.discovered == self.fetched + self.not_modified + self.skipped + self.failed
 
+    @property
+    def status(self) -> str:
+        """``ok``; ``partial`` when some pages failed (named in ``failures``, retried next run); ``failed`` when
+        discovery failed (a list page or feed not read, robots.txt unreachable, a list page with no items) or
+        no page could be read at all."""
+        if not self.failed:
+            return "ok"
+        if any(f.get("stage") == "discover" for f in self.failures) or self.fetched + self.not_modified == 0:
+            return "failed"
+        return "partial"
+
 
 @lru_cache(maxsize=1 << 16)
 def url_key(url: str) -> str:

@@ -16,7 +16,7 @@ from etl.fetch import Fetcher, FetchResult, FetchSettings
 from etl.models import Bulletin, BulletinRef, Fact, RawPage, SourceStats, url_key
 from etl.parse import ParseError, parse_html, to_bulletins
 from etl.rawzone import RawZone
-from etl.robots import Robots
+from etl.robots import Robots, is_unreachable
 from etl.sources import Source
 
 
@@ -152,6 +152,11 @@ def _handle(
     source: Source, ref: BulletinRef, res: FetchResult | str, raw: RawZone, batch: SourceBatch
 ) -> None:
     stats = batch.stats
+    if isinstance(res, str) and is_unreachable(res):  # the host could not be reached: a failure, retried
+        stats.failed += 1
+        batch.outcomes[ref.url] = "failed"
+        stats.failures.append({"url": ref.url, "status": "", "error": res, "stage": "fetch"})
+        return
     if isinstance(res, str):  # not fetched, for the reason given (robots.txt)
         stats.skipped += 1
         stats.skips.append({"url": ref.url, "reason": res, "stage": "fetch"})

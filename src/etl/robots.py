@@ -12,6 +12,14 @@ from urllib.robotparser import RobotFileParser
 
 from etl.fetch import Fetcher
 
+UNREACHABLE = "robots.txt unreachable"
+
+
+def is_unreachable(reason: str | None) -> bool:
+    """A refusal because the host could not be asked (its site is down), not because robots.txt says no: the
+    run failed to reach the page, and it is counted and retried as a failure, never as a deliberate skip."""
+    return bool(reason) and reason.startswith(UNREACHABLE)
+
 
 class Robots:
     def __init__(self, fetcher: Fetcher, user_agent: str):
@@ -49,4 +57,4 @@ class Robots:
         if 400 <= res.status < 500:
             parser.parse([])  # no robots.txt: everything allowed
             return parser
-        return f"robots.txt unreachable ({res.error or f'HTTP {res.status}'}): not fetching this host in this run"
+        return f"{UNREACHABLE} ({res.error or f'HTTP {res.status}'}): not fetching this host in this run"

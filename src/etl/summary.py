@@ -45,15 +45,28 @@ def summary_rows(stats: Sequence[SourceStats]) -> list[list[object]]:
     rows: list[list[object]] = []
     for s in stats:
         rows.append(
-            [s.source_id, *(getattr(s, c) for c in SUMMARY_COLUMNS), "yes" if s.reconciles() else "NO"]
+            [
+                s.source_id,
+                *(getattr(s, c) for c in SUMMARY_COLUMNS),
+                "yes" if s.reconciles() else "NO",
+                s.status,
+            ]
         )
     if stats:
-        rows.append(["TOTAL", *(sum(getattr(s, c) for s in stats) for c in SUMMARY_COLUMNS), ""])
+        failed = sum(s.status == "failed" for s in stats)
+        rows.append(
+            [
+                "TOTAL",
+                *(sum(getattr(s, c) for s in stats) for c in SUMMARY_COLUMNS),
+                "",
+                f"{failed} failed" if failed else "",
+            ]
+        )
     return rows
 
 
 def summary_text(stats: Sequence[SourceStats]) -> str:
-    headers = ["source", *SUMMARY_COLUMNS, "reconciled"]
+    headers = ["source", *SUMMARY_COLUMNS, "reconciled", "status"]
     out = [render_table(headers, summary_rows(stats), right=set(range(1, len(SUMMARY_COLUMNS) + 1)))]
     failures = [(s.source_id, f) for s in stats for f in s.failures]
     if failures:
@@ -67,8 +80,12 @@ def summary_text(stats: Sequence[SourceStats]) -> str:
 
 
 def summary_markdown(stats: Sequence[SourceStats], title: str) -> str:
-    headers = ["source", *SUMMARY_COLUMNS, "reconciled"]
-    lines = [f"# {title}", "", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    headers = ["source", *SUMMARY_COLUMNS, "reconciled", "status"]
+    lines = [f"# {title}", ""]
+    failed = [s.source_id for s in stats if s.status == "failed"]
+    if failed:
+        lines += [f"**FAILED: {', '.join(failed)}** (discovery failed or no page could be read)", ""]
+    lines += ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in summary_rows(stats)]
     failures = [(s.source_id, f) for s in stats for f in s.failures]
     if failures:
