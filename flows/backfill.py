@@ -19,7 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from etl import settings
-from etl.backfill import Partition, month_of, plan, progress_line, record, record_empty
+from etl.backfill import Partition, discovery_stats, month_of, plan, progress_line, record, record_empty
 from etl.discover import Discovery, Window
 from etl.fetch import FetchSettings
 from etl.load import load_batch
@@ -61,6 +61,7 @@ def load_partition(
     mode: str,
     run_id: str,
     lock_timeout: float,
+    discovery_error: str | None = None,
 ) -> SourceStats:
     started = datetime.now(UTC)
     con = connect(db, lock_timeout)
@@ -69,7 +70,9 @@ def load_partition(
             batch = reparse_source(con, source, RawZone(Path(raw_root)), part.window)
         stats = load_batch(con, batch, run_id, move_cursor=False)
         errors = "; ".join(f"{f['url']}: {f['error']}" for f in stats.failures) or None
-        status = "failed" if stats.failed else "done"
+        if discovery_error:  # the source's list was seen only in part: this month may hold more
+            errors = "; ".join(e for e in (errors, f"discovery incomplete: {discovery_error}") if e)
+        status = "failed" if stats.failed or discovery_error else "done"
         record(con, part, mode, status, run_id, started, stats.fetched, stats.facts, errors)
         stats.source_id = part.name
         return stats
@@ -115,6 +118,8 @@ def backfill(
 
     # What each partition holds: pages in the raw zone (reparse) or bulletins found by one discovery per source.
     work: dict[Partition, list[BulletinRef]] = {}
+    unseen: dict[str, str] = {}  # source id → discovery error: its months without refs are not known empty
+    discovery_faults: list[SourceStats] = []
     for sid, parts in by_source.items():
         if reparse:
             months = {month_of(published, parts) for *_, published in stored[sid]}
@@ -128,8 +133,10 @@ def backfill(
         for p in parts:
             if refs.get(p.month):
                 work[p] = refs[p.month]
-        if found.failures or found.skips:
-            work[parts[-1]] = work.get(parts[-1], [])  # the discovery faults are accounted in the last month
+        faults = discovery_stats(sid, found.failures, found.skips)
+        if faults is not None:
+            discovery_faults.append(faults)
+            unseen[sid] = "; ".join(f"{f['url']}: {f['error']}" for f in faults.failures)[:2000]
     empty = [p for p in todo if p not in work]
     log.info(
         "backfill %s..%s (%s): %d partitions with work, %d empty, %d already done",
@@ -153,10 +160,10 @@ def backfill(
 
     con = connect(db_path, lock_timeout)
     try:
-        record_empty(con, empty, mode, run_id)
+        record_empty(con, empty, mode, run_id, unseen)
     finally:
         con.close()
-    stats: list[SourceStats] = []
+    stats: list[SourceStats] = list(discovery_faults)
     items = list(work.items())
     started_at = time.monotonic()
     for i in range(0, len(items), max(1, max_parallel)):
@@ -176,7 +183,15 @@ def backfill(
             for (p, _), b in zip(chunk, batches, strict=True):
                 stats.append(
                     load_partition(
-                        p, b, srcs[p.source_id], str(db_path), raw_root, mode, run_id, lock_timeout
+                        p,
+                        b,
+                        srcs[p.source_id],
+                        str(db_path),
+                        raw_root,
+                        mode,
+                        run_id,
+                        lock_timeout,
+                        unseen.get(p.source_id),
                     )
                 )
         print(progress_line(len(stats), len(items), started_at), flush=True)

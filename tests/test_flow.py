@@ -163,3 +163,46 @@ def test_nightly_on_a_dask_task_runner_keeps_one_writer(tmp_path, demo_sources):
     assert sum(s["fetched"] for s in stats) == 24
     card, _ = scorecard(db)
     assert card["341200"][:2] == ("阜阳市", 167.0)
+
+
+def test_backfill_against_a_dead_site_fails_its_months_and_revisits_them(tmp_path):
+    import socket
+
+    from etl.backfill import plan
+    from etl.cli import EXIT_FAILED_SOURCE, exit_code
+    from etl.models import SourceStats
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nobody listens here
+    reg = tmp_path / "sources"
+    reg.mkdir()
+    (reg / "dead.toml").write_text(
+        "[[source]]\n"
+        'id = "dead"\nname = "停机民政局"\nkind = "html_list"\nregion = "341200"\n'
+        f'list_url = "http://127.0.0.1:{port}/list.html"\nitem_selector = "ul li"\n'
+        "[source.politeness]\nconcurrency = 1\ndelay = 0.0\n"
+        "[fetch]\ntimeout = 0.5\nretries = 0\n",
+        encoding="utf-8",
+    )
+    backfill = load_flow_module("backfill").backfill
+    db = tmp_path / "w.duckdb"
+    stats = backfill(
+        start=date(2024, 1, 1), end=date(2024, 3, 31), registry=str(reg), db=str(db), lock_timeout=30
+    )
+    objs = [SourceStats(**s) for s in stats]
+    assert [s.status for s in objs] == ["failed"] and "unreachable" in objs[0].failures[0]["error"]
+    assert exit_code(objs) == EXIT_FAILED_SOURCE
+    con = connect(db)
+    try:
+        rows = con.execute("select partition, status, error from backfill_partition order by 1").fetchall()
+        assert [(p, s) for p, s, _ in rows] == [
+            ("2024-01", "failed"),
+            ("2024-02", "failed"),
+            ("2024-03", "failed"),
+        ]
+        assert all("robots.txt unreachable" in e for _, _, e in rows)
+        todo, skipped = plan(con, ["dead"], date(2024, 1, 1), date(2024, 3, 31), "fetch", "missing")
+        assert len(todo) == 3 and not skipped  # a later backfill visits them again
+    finally:
+        con.close()

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 import duckdb
 
 from etl.discover import Window
+from etl.models import SourceStats
 
 REPROCESS = ("missing", "failed", "all")
 
@@ -95,11 +96,41 @@ def month_of(d: date | None, parts: list[Partition]) -> str:
     return f"{d.year:04d}-{d.month:02d}"
 
 
-def record_empty(con: duckdb.DuckDBPyConnection, parts: list[Partition], mode: str, run_id: str) -> None:
-    """Partitions with nothing to fetch or re-read are done at once, without a task each."""
+def record_empty(
+    con: duckdb.DuckDBPyConnection,
+    parts: list[Partition],
+    mode: str,
+    run_id: str,
+    unseen: dict[str, str] | None = None,
+) -> None:
+    """Partitions with nothing to fetch or re-read are done at once, without a task each; but a month of a
+    source whose discovery failed (``unseen``: source id → error) is not known to be empty: it is failed, so
+    ``--reprocess failed`` (or missing) visits it again."""
     now = datetime.now(UTC)
+    unseen = unseen or {}
     for p in parts:
-        record(con, p, mode, "done", run_id, now, 0, 0)
+        if p.source_id in unseen:
+            record(con, p, mode, "failed", run_id, now, 0, 0, unseen[p.source_id])
+        else:
+            record(con, p, mode, "done", run_id, now, 0, 0)
+
+
+def discovery_stats(source_id: str, failures: list[dict], skips: list[dict]) -> SourceStats | None:
+    """The run-summary row of a backfill discovery that did not see the whole list (list pages failed, robots
+    refused them, a site down), so that the run reports it and fails."""
+    if not failures and not skips:
+        return None
+    faults = [
+        {"url": f["url"], "status": f.get("status", ""), "error": f["error"], "stage": "discover"}
+        for f in failures
+    ]
+    faults += [{"url": k["url"], "status": "", "error": k["reason"], "stage": "discover"} for k in skips]
+    return SourceStats(
+        source_id=f"{source_id} (discovery)",
+        discovered=len(faults),
+        failed=len(faults),
+        failures=faults,
+    )
 
 
 def progress_line(done: int, total: int, started: float, now: float | None = None) -> str:

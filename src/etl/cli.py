@@ -261,8 +261,15 @@ def _finish(stats: list[dict], db: Path, started: float) -> int:
             f"etl: FAILED: {', '.join(failed)} (see the failed pages above; retried on the next run)",
             file=sys.stderr,
         )
+    return exit_code(objs)
+
+
+def exit_code(stats: list) -> int:
+    """3 when a source or partition failed, 1 when counts do not reconcile, else 0 (partial sources pass: their
+    failed pages are named and retried next run)."""
+    if any(s.status == "failed" for s in stats):
         return EXIT_FAILED_SOURCE
-    return 0 if all(s.reconciles() for s in objs) else EXIT_UNRECONCILED
+    return 0 if all(s.reconciles() for s in stats) else EXIT_UNRECONCILED
 
 
 def cmd_indicators(args: argparse.Namespace) -> int:
