@@ -100,6 +100,10 @@ def backfill(
     log = get_run_logger()
     db_path = Path(db) if db else settings.default_db()
     srcs = {s.id: s for s in load_sources(Path(registry))}
+    if not isinstance(max_parallel, int) or not 1 <= max_parallel <= 64:
+        raise ValueError(f"max_parallel must be an integer in 1..64, got {max_parallel!r}")
+    if end < start:
+        raise ValueError(f"end {end} is before start {start}")
     unknown = set(sources or []) - set(srcs)
     if unknown:
         raise ValueError(f"unknown source ids {sorted(unknown)}; configured: {sorted(srcs)}")
@@ -166,7 +170,7 @@ def backfill(
     stats: list[SourceStats] = list(discovery_faults)
     items = list(work.items())
     started_at = time.monotonic()
-    for i in range(0, len(items), max(1, max_parallel)):
+    for i in range(0, len(items), max_parallel):
         chunk = items[i : i + max_parallel]
         if reparse:
             batches: list[SourceBatch | None] = [None] * len(chunk)

@@ -132,6 +132,19 @@ class FaultServer(LocalSite):
                 elif path == "/slow":
                     time.sleep(1.5)  # the client's timeout is far shorter: this is the fault under test
                     self.article("慢", "全市建成社工站13个。")
+                elif path == "/trickle":
+                    # a slow-loris page: headers at once, then one byte at a time, each well within the
+                    # client's per-read timeout, for far longer than any deadline (bounded: the test ends it)
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html; charset=utf-8")
+                    self.end_headers()
+                    try:
+                        for _ in range(600):
+                            self.wfile.write(b" ")
+                            self.wfile.flush()
+                            time.sleep(0.05)
+                    except OSError:
+                        pass  # the client gave up: the fault worked
                 elif path == "/reset":
                     self.connection.shutdown(2)
                     self.close_connection = True

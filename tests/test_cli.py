@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from etl.cli import main
 
 
@@ -137,3 +139,15 @@ def test_flow_commands_share_their_run_options():
     for argv in (["run"], ["backfill", "--start", "2024-01-01", "--end", "2024-01-31"]):
         args = p.parse_args([*argv, "--dask", "local", "--deployment", "x", "--lock-timeout", "5"])
         assert (args.dask, args.deployment, args.lock_timeout) == ("local", "x", 5.0)
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "x"])
+def test_backfill_max_parallel_must_be_positive(tmp_path, capsys, value):
+    with pytest.raises(SystemExit) as e:
+        main(["backfill", "--start", "2024-01-01", "--end", "2024-02-01", "--max-parallel", value])
+    assert e.value.code == 2 and "--max-parallel" in capsys.readouterr().err
+
+
+def test_backfill_end_before_start_is_one_line(tmp_path, capsys):
+    assert main(["backfill", "--start", "2024-05-01", "--end", "2024-01-01"]) == 2
+    assert "--end 2024-01-01 is before --start 2024-05-01" in capsys.readouterr().err

@@ -169,3 +169,63 @@ def test_a_failed_discovery_does_not_move_the_cursor(tmp_path, server):
             "select cursor_date, last_status from source_state where source_id = 'faulty'"
         ).fetchone()
         assert cursor is None and status.startswith("failed")
+
+
+def test_a_trickling_page_ends_at_its_deadline_with_the_url_named(server):
+    import asyncio
+
+    from etl.fetch import Fetcher, FetchSettings
+
+    settings = FetchSettings(timeout=0.4, deadline=1.0, retries=2, backoff=0.01)
+
+    async def go():
+        async with Fetcher(settings) as f:
+            return await f.get(server.base + "/trickle", (server.host,), 1, 0.0)
+
+    res = asyncio.run(go())
+    assert not res.ok and res.error.startswith("deadline: no complete response within 1s")
+    assert res.attempts == 1  # not retried
+
+
+@pytest.mark.parametrize(
+    "line, says",
+    [
+        ('timeout = "fast"', "field 'timeout' = 'fast': expected seconds"),
+        ("max_bytes = -1", "field 'max_bytes' = -1: expected an integer of bytes"),
+        ("retries = true", "field 'retries' = True: expected an integer"),
+        ("deadline = 0", "field 'deadline' = 0: expected seconds"),
+    ],
+)
+def test_bad_fetch_settings_are_named_before_any_network(tmp_path, line, says):
+    from etl.sources import SourceConfigError, load_fetch_config
+
+    (tmp_path / "s.toml").write_text(f"[fetch]\n{line}\n", encoding="utf-8")
+    with pytest.raises(SourceConfigError, match=r"s\.toml: \[fetch\]: ") as e:
+        load_fetch_config(tmp_path)
+    assert says in str(e.value)
+
+
+def test_a_registry_that_is_not_utf8_is_one_line_error(tmp_path):
+    from etl.sources import SourceConfigError, load_sources
+
+    (tmp_path / "s.toml").write_bytes('[[source]]\nid = "x"\nname = "阜阳市民政局"\n'.encode("gbk"))
+    with pytest.raises(SourceConfigError, match=r"s\.toml: not UTF-8"):
+        load_sources(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "field, value, says",
+    [
+        ("item_selector", "ul[[", "is not a CSS selector"),
+        ("next_selector", "li >> a", "is not a CSS selector"),
+        ("since", "2999-01-01", "is in the future"),
+        ("politeness", {"concurrency": True, "delay": 0}, "politeness.concurrency"),
+    ],
+)
+def test_bad_source_fields_are_named_when_the_registry_is_read(field, value, says):
+    from etl.sources import SourceConfigError, parse_source
+
+    entry = {"id": "x", "name": "某民政局", "kind": "html_list", "list_url": "http://bureau.test/list.html"}
+    with pytest.raises(SourceConfigError, match=f"field '{field}") as e:
+        parse_source({**entry, field: value}, "s.toml")
+    assert says in str(e.value)

@@ -183,6 +183,9 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"etl backfill: --start/--end must be ISO dates (2024-01-31): {e}", file=sys.stderr)
         return 2
+    if end < start:
+        print(f"etl backfill: --end {end} is before --start {start}", file=sys.stderr)
+        return 2
     params = {
         "start": start,
         "end": end,
@@ -262,6 +265,16 @@ def _finish(stats: list[dict], db: Path, started: float) -> int:
             file=sys.stderr,
         )
     return exit_code(objs)
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an integer") from None
+    if not 1 <= n <= 64:
+        raise argparse.ArgumentTypeError(f"{n} is not in 1..64")
+    return n
 
 
 def exit_code(stats: list) -> int:
@@ -396,7 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="which partitions to run: not yet done (default), failed ones, or all",
     )
     sp.add_argument("--dry-run", action="store_true", help="print the partitions and what would be done")
-    sp.add_argument("--max-parallel", type=int, default=4, help="partitions fetched at once")
+    sp.add_argument("--max-parallel", type=_positive_int, default=4, help="partitions fetched at once (1-64)")
     flow_options(sp, "backfill")
     sp.set_defaults(func=cmd_backfill)
 

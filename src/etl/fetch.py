@@ -42,7 +42,8 @@ def user_agent(contact_url: str) -> str:
 @dataclass(frozen=True)
 class FetchSettings:
     user_agent: str = field(default_factory=lambda: user_agent(DEFAULT_CONTACT_URL))
-    timeout: float = 20.0
+    timeout: float = 20.0  # httpx's, per operation (connect, each read): a trickling server resets it
+    deadline: float = 120.0  # the whole request (connect + headers + body), however the server trickles
     max_bytes: int = 10 * 1024 * 1024
     retries: int = 3  # attempts after the first
     backoff: float = 0.5  # seconds, doubled each attempt, with jitter
@@ -148,9 +149,18 @@ class Fetcher:
             try:
                 await gate.acquire(self._sleep)
                 try:
-                    status, resp_headers, body, error = await self._request(current, headers)
+                    status, resp_headers, body, error = await asyncio.wait_for(
+                        self._request(current, headers), s.deadline
+                    )
                 finally:
                     gate.release()
+            except TimeoutError:
+                # not retried: a server trickling bytes would hold the host's slot for (retries + 1) deadlines
+                result.status, result.final_url = 0, current
+                result.error = (
+                    f"deadline: no complete response within {s.deadline:g}s (connect + headers + body)"
+                )
+                return result
             except httpx.TimeoutException as e:
                 status, resp_headers, body, error = 0, {}, None, f"timeout: {type(e).__name__}"
             except httpx.TransportError as e:

@@ -82,6 +82,18 @@ _FIELDS = _STRING_FIELDS | {
 }
 
 
+def _selector_compiles(selector: str) -> bool:
+    """Selectors are compiled when the registry is read, so that a typo fails in a second with the file and
+    field named instead of crashing the run at fetch time."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    try:
+        LexborHTMLParser("<html><body></body></html>").css(selector)
+    except Exception:  # selectolax raises its own error type for any unparsable selector
+        return False
+    return True
+
+
 def parse_source(entry: dict[str, Any], origin: str) -> Source:
     def fail(field_name: str, why: str) -> SourceConfigError:
         return SourceConfigError(f"{origin}: source {entry.get('id', '?')!r}: field {field_name!r}: {why}")
@@ -118,17 +130,19 @@ def parse_source(entry: dict[str, Any], origin: str) -> Source:
             raise fail("since", f"{since!r} is not an ISO date") from e
     if not isinstance(since, date):
         raise fail("since", "must be a date (2024-01-01)")
+    if since > date.today():
+        raise fail("since", f"{since} is in the future: nothing would ever be in the window")
     pol = entry.get("politeness", {})
     if not isinstance(pol, dict) or set(pol) - {"concurrency", "delay"}:
         raise fail("politeness", "a table with 'concurrency' and 'delay' only")
     conc = pol.get("concurrency", 2)
     delay = pol.get("delay", 1.0)
-    if not isinstance(conc, int) or conc < 1:
-        raise fail("politeness.concurrency", "an integer >= 1")
-    if not isinstance(delay, int | float) or delay < 0:
+    if not isinstance(conc, int) or isinstance(conc, bool) or not 1 <= conc <= 64:
+        raise fail("politeness.concurrency", "an integer in [1, 64]")
+    if not isinstance(delay, int | float) or isinstance(delay, bool) or delay < 0:
         raise fail("politeness.delay", "a number of seconds >= 0")
     max_pages = entry.get("max_pages", 50)
-    if not isinstance(max_pages, int) or max_pages < 1:
+    if not isinstance(max_pages, int) or isinstance(max_pages, bool) or max_pages < 1:
         raise fail("max_pages", "an integer >= 1")
     obey = entry.get("obey_robots", True)
     if not isinstance(obey, bool):
@@ -137,6 +151,8 @@ def parse_source(entry: dict[str, Any], origin: str) -> Source:
     for k, v in opt.items():
         if not isinstance(v, str):
             raise fail(k, "must be a string")
+        if k.endswith("_selector") and not _selector_compiles(v):
+            raise fail(k, f"{v!r} is not a CSS selector selectolax (lexbor) can parse")
     return Source(
         id=entry["id"],
         name=entry["name"],
@@ -158,6 +174,7 @@ class FetchConfig:
 
     contact_url: str = DEFAULT_CONTACT_URL
     timeout: float = 20.0
+    deadline: float = 120.0
     max_bytes: int = 10 * 1024 * 1024
     retries: int = 3
 
@@ -165,9 +182,28 @@ class FetchConfig:
         return FetchSettings(
             user_agent=user_agent(self.contact_url),
             timeout=self.timeout,
+            deadline=self.deadline,
             max_bytes=self.max_bytes,
             retries=self.retries,
         )
+
+
+# [fetch] fields: (type check, what a valid value is)
+_FETCH_FIELDS = {
+    "contact_url": (lambda v: isinstance(v, str), "an http(s) or mailto: URL"),
+    "timeout": (lambda v: _number(v) and 0 < v <= 600, "seconds, a number in (0, 600]"),
+    "deadline": (lambda v: _number(v) and 0 < v <= 3600, "seconds, a number in (0, 3600]"),
+    "max_bytes": (lambda v: _integer(v) and 1024 <= v <= 1 << 30, "an integer of bytes in [1024, 2^30]"),
+    "retries": (lambda v: _integer(v) and 0 <= v <= 10, "an integer in [0, 10]"),
+}
+
+
+def _number(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _integer(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
 
 
 def load_fetch_config(path: Path) -> FetchConfig:
@@ -176,14 +212,18 @@ def load_fetch_config(path: Path) -> FetchConfig:
     for f in files:
         try:
             data = tomllib.loads(f.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as e:
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
             raise SourceConfigError(f"{f}: cannot read registry: {e}") from e
         table = data.get("fetch")
         if table is None:
             continue
-        unknown = set(table) - {"contact_url", "timeout", "max_bytes", "retries"}
+        unknown = set(table) - set(_FETCH_FIELDS)
         if unknown:
             raise SourceConfigError(f"{f}: [fetch]: unknown field {sorted(unknown)[0]!r}")
+        for name, value in table.items():
+            ok, valid = _FETCH_FIELDS[name]
+            if not ok(value):
+                raise SourceConfigError(f"{f}: [fetch]: field {name!r} = {value!r}: expected {valid}")
         cfg = FetchConfig(**table)
         if not cfg.contact_url.startswith(("http://", "https://", "mailto:")):
             raise SourceConfigError(f"{f}: [fetch]: field 'contact_url': an http(s) or mailto: URL")
@@ -206,6 +246,8 @@ def load_sources(path: Path, substitutions: dict[str, str] | None = None) -> lis
             raw = f.read_text(encoding="utf-8")
         except OSError as e:
             raise SourceConfigError(f"{f}: cannot read: {e}") from e
+        except UnicodeDecodeError as e:
+            raise SourceConfigError(f"{f}: not UTF-8 (byte {e.start}): save the registry as UTF-8") from e
         for k, v in (substitutions or {}).items():
             raw = raw.replace("{" + k + "}", v)
         try:
