@@ -188,6 +188,17 @@ class FaultServer(LocalSite):
                         f'<li><a href="{p}">{p}</a><span>2024-05-03</span></li>' for p in ODD_PATHS
                     )
                     self.send(200, f"<html><body><ul class='l'>{items}</ul></body></html>".encode())
+                elif path == "/mojibake/list.html":
+                    items = "<li><a href='/lying-charset'>x</a><span>2024-05-03</span></li>"
+                    self.send(200, f"<html><body><ul class='l'>{items}</ul></body></html>".encode())
+                elif path == "/lying-charset":
+                    # GBK bytes declared as UTF-8
+                    body = ARTICLE.format(
+                        title="阜阳",
+                        body="阜阳市建成乡镇（街道）社工站一百六十七个，服务困难群众十二万人次。" * 4,
+                        day=2,
+                    )
+                    self.send(200, body.encode("gbk"), ctype="text/html; charset=utf-8")
                 elif path == "/odd-validators":
                     # UTF-8 bytes in the validators, as some CMSs send them (read back as latin-1 text)
                     odd = {

@@ -59,3 +59,17 @@ def test_newspaper_page_becomes_one_bulletin_per_article():
         (1, "430181", "湖南浏阳"),
     ]
     assert len({b.bulletin_id for b in bs}) == 2
+
+
+def test_hidden_text_is_dropped_before_the_main_text_is_read():
+    from etl.parse import parse_html
+
+    html = (
+        "<html><body><div id='zoom'><p>连云港市建成社工站101个。</p>"
+        "<p style='display:none'>南京市建成社工站999个。</p><span hidden>苏州市投入资金8亿元。</span>"
+        "<div aria-hidden='true'>无锡市志愿者50万名。</div>"
+        "<p style='visibility: hidden'>常州市社工机构300家。</p></div></body></html>"
+    )
+    text = parse_html(html).text
+    assert "连云港市建成社工站101个" in text
+    assert not any(w in text for w in ("南京", "苏州", "无锡", "常州"))

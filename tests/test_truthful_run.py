@@ -229,3 +229,14 @@ def test_bad_source_fields_are_named_when_the_registry_is_read(field, value, say
     with pytest.raises(SourceConfigError, match=f"field '{field}") as e:
         parse_source({**entry, field: value}, "s.toml")
     assert says in str(e.value)
+
+
+def test_a_page_decoded_into_mojibake_is_quarantined_with_the_reason(tmp_path, server):
+    src = source(server, "/mojibake/list.html")
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        stats = load_batch(
+            con, ingest_source(src, WINDOW, RawZone(tmp_path / "raw"), settings=SETTINGS), "r1"
+        )
+        assert (stats.fetched, stats.parsed, stats.facts) == (1, 0, 0)
+        ((check, reason),) = con.execute("select check_name, reason from quarantine").fetchall()
+        assert check == "decode" and "/lying-charset" in reason and "could not be decoded" in reason

@@ -35,6 +35,9 @@ TEMPLATE_BODY_SELECTORS = (
     ".wz_content",
 )
 _NOISE = "nav, header, footer, aside, script, style, noscript, form, iframe, .sidebar, .nav, .footer, .header, .breadcrumb, .share, .related, .pager, .pagination"
+# Text a reader never sees (hidden, display:none, visibility:hidden, aria-hidden): spam blocks and keyword stuffing
+# on reposting sites hide numbers of other places there.
+_HIDDEN = "[hidden], [aria-hidden=true], [style*='display:none'], [style*='display: none'], [style*='visibility:hidden'], [style*='visibility: hidden']"
 _BLOCK_TAG = re.compile(
     r"<(?:/?(?:p|div|li|tr|td|th|h[1-6]|section|article|table|ul|ol|dd|dt|blockquote|pre)\b[^>]*|br\s*/?)>",
     re.IGNORECASE,
@@ -109,6 +112,8 @@ def parse_html(
         )
         published = parse_date(meta.attributes.get("content") if meta else None)
     for node in tree.css(_NOISE):
+        node.decompose()
+    for node in tree.css(_HIDDEN):
         node.decompose()
     body = None
     for sel in ((body_selector,) if body_selector else ()) + TEMPLATE_BODY_SELECTORS:

@@ -201,9 +201,29 @@ def _handle(
             batch.newest = b.published
 
 
+# A decoded page with more undecodable characters than this share is mojibake (a lying charset header, mixed
+# encodings): its numbers and places cannot be trusted, so it is quarantined rather than read.
+_MAX_REPLACEMENT_SHARE = 0.01
+_MIN_REPLACEMENTS = 20
+
+
 def parse_page(
     source: Source, ref: BulletinRef, text: str, digest: str, fetched_at, batch: SourceBatch
 ) -> list[Bulletin]:
+    bad = text.count("\ufffd")
+    if bad >= _MIN_REPLACEMENTS and bad > _MAX_REPLACEMENT_SHARE * len(text):
+        batch.quarantine.append(
+            {
+                "layer": "parse",
+                "source_id": source.id,
+                "record_key": url_key(ref.url),
+                "check": "decode",
+                "reason": f"{ref.url}: {bad} of {len(text)} characters could not be decoded (charset wrong or "
+                "mixed); set the source's encoding",
+                "row": {"url": ref.url, "content_hash": digest},
+            }
+        )
+        return []
     try:
         page = parse_html(text, source.title_selector, source.date_selector, source.body_selector)
     except ParseError as e:
