@@ -18,7 +18,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from etl import settings
+from etl import cancel, settings
 from etl.backfill import Partition, discovery_stats, month_of, plan, progress_line, record, record_empty
 from etl.discover import Discovery, Window
 from etl.fetch import FetchSettings
@@ -97,6 +97,7 @@ def backfill(
     """Backfill [start, end] for the ``sources`` ids (all of the registry by default). ``reparse`` re-reads the
     raw zone instead of fetching; ``reprocess`` picks partitions: missing (default), failed, or all.
     ``writer_limit`` names a Prefect global concurrency limit held while loading."""
+    cancel.install()  # after Prefect's own SIGTERM bridge: a signal also stops the fetches in worker threads
     log = get_run_logger()
     db_path = Path(db) if db else settings.default_db()
     srcs = {s.id: s for s in load_sources(Path(registry))}
@@ -182,6 +183,7 @@ def backfill(
                 for p, refs in chunk
             ]
             batches = [f.result() for f in futures]
+        cancel.check()
         # one writer slot per chunk of loads: taking it per partition cost ~2 s each on a real server
         with writer_slot(writer_limit, lock_timeout):
             for (p, _), b in zip(chunk, batches, strict=True):

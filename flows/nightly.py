@@ -12,7 +12,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run, task_run
 
-from etl import settings
+from etl import cancel, settings
 from etl.fetch import FetchSettings
 from etl.load import load_batch
 from etl.models import SourceStats
@@ -77,6 +77,7 @@ def nightly(
 ) -> list[dict]:
     """Ingest every source of the ``registry`` from its cursor (minus ``lag_days``) up to the logical date (the
     scheduled time, not now). ``writer_limit`` names a Prefect global concurrency limit held while loading."""
+    cancel.install()  # after Prefect's own SIGTERM bridge: a signal also stops the fetches in worker threads
     log = get_run_logger()
     db_path = Path(db) if db else settings.default_db()
     srcs = load_sources(Path(registry))
@@ -104,7 +105,9 @@ def nightly(
     # slot is taken once for the run's loads: taking it per batch cost ~2 s each on a real server.
     with writer_slot(writer_limit, lock_timeout):
         for group in ready_groups(futures):
-            stats += load([f.result() for f in group], str(db_path), run_id, lock_timeout)
+            batches = [f.result() for f in group]
+            cancel.check()  # a cancelled run loads nothing more; what loaded is whole (one transaction a batch)
+            stats += load(batches, str(db_path), run_id, lock_timeout)
     stats.sort(key=lambda s: s.source_id)
     refresh_views(str(db_path), lock_timeout)
     text = summary_text(stats)

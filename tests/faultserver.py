@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from http.server import BaseHTTPRequestHandler
 
@@ -38,6 +39,7 @@ class FaultServer(LocalSite):
     def __init__(self):
         self.hits: dict[str, int] = {}
         self.seen_headers: dict[str, list[dict[str, str]]] = {}
+        self.trickling = threading.Event()  # set once a client is reading a trickling page
         super().__init__(self._handler())
 
     def _handler(self):
@@ -132,7 +134,13 @@ class FaultServer(LocalSite):
                 elif path == "/slow":
                     time.sleep(1.5)  # the client's timeout is far shorter: this is the fault under test
                     self.article("慢", "全市建成社工站13个。")
-                elif path == "/trickle":
+                elif path == "/trickle/list.html":
+                    items = "".join(
+                        f"<li><a href='/trickle?n={i}'>t</a><span>2024-05-03</span></li>" for i in range(3)
+                    )
+                    self.send(200, f"<html><body><ul class='l'>{items}</ul></body></html>".encode())
+                elif path.startswith("/trickle"):
+                    outer.trickling.set()
                     # a slow-loris page: headers at once, then one byte at a time, each well within the
                     # client's per-read timeout, for far longer than any deadline (bounded: the test ends it)
                     self.send_response(200)

@@ -228,7 +228,20 @@ def _dispatch(flow_name: str, params: dict, args: argparse.Namespace) -> int:
         server.wait_ready()
     if args.dask:
         flow = flow.with_options(task_runner=dask_runner(args.dask))
-    stats = flow(**params)
+    from etl import cancel
+
+    cancel.install()
+    try:
+        stats = flow(**params)
+    except BaseException as e:
+        signum = cancel.received()
+        if signum is None:
+            raise
+        print(
+            f"etl: run cancelled by signal {signum} ({type(e).__name__}); batches loaded before it are whole",
+            file=sys.stderr,
+        )
+        return 128 + signum
     if params.get("dry_run"):
         return 0
     return _finish(stats, _db(args), started)

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urljoin
 
+from etl.cancel import cancellable
 from etl.charset import decode
 from etl.discover import Discovery, Window, discover
 from etl.extract.facts import Extraction, extract
@@ -103,7 +104,7 @@ async def _ingest(
     async with Fetcher(settings) as fetcher:
         robots = Robots(fetcher, fetcher.settings.user_agent) if source.obey_robots else None
         if found is None:
-            found = await discover(source, fetcher, window, robots)
+            found = await cancellable(discover(source, fetcher, window, robots))
         for s in found.skips:
             stats.skips.append({"url": s["url"], "reason": s["reason"], "stage": "discover"})
             stats.discovered += 1
@@ -142,7 +143,7 @@ async def _ingest(
             )
             return ref, res
 
-        results = await asyncio.gather(*(one(r) for r in refs))
+        results = await cancellable(asyncio.gather(*(one(r) for r in refs)))
     for ref, res in results:
         _handle(source, ref, res, raw, batch)
     return batch
