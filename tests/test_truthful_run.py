@@ -240,3 +240,52 @@ def test_a_page_decoded_into_mojibake_is_quarantined_with_the_reason(tmp_path, s
         assert (stats.fetched, stats.parsed, stats.facts) == (1, 0, 0)
         ((check, reason),) = con.execute("select check_name, reason from quarantine").fetchall()
         assert check == "decode" and "/lying-charset" in reason and "could not be decoded" in reason
+
+
+def _audit_matches_tables(con, sid):
+    audit = con.execute(
+        "select sum(parsed), sum(facts), sum(quarantined) from load_audit where source_id = ?", [sid]
+    ).fetchone()
+    tables = (
+        con.execute("select count(*) from bulletin where source_id = ?", [sid]).fetchone()[0],
+        con.execute("select count(*) from fact where source_id = ?", [sid]).fetchone()[0],
+        con.execute("select count(*) from quarantine where source_id = ?", [sid]).fetchone()[0],
+    )
+    assert tuple(int(x or 0) for x in audit) == tables
+    bad = con.execute(
+        "select partition from load_audit where discovered <> fetched + not_modified + skipped + failed"
+    ).fetchall()
+    assert bad == []
+
+
+def test_the_audit_holds_what_the_warehouse_holds_after_any_sequence_of_runs(tmp_path, server):
+    from etl.discover import Window
+    from etl.reparse import reparse_source
+
+    src = source(server)
+    raw = RawZone(tmp_path / "raw")
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        load_batch(con, ingest_source(src, WINDOW, raw, settings=SETTINGS), "r1")
+        _audit_matches_tables(con, "faulty")
+        month_facts = con.execute("select facts from load_audit where partition = '2024-05'").fetchone()[0]
+        assert month_facts > 0
+        # an incremental run: a window that holds only part of May, the validators of run 1 (304s), the
+        # failed pages retried (they come back undated)
+        state = read_state(con, ["faulty"])
+        part = Window(date(2024, 5, 6), date(2024, 12, 31))
+        b2 = ingest_source(
+            src, part, raw, state.memory["faulty"], state.retry_urls["faulty"], settings=SETTINGS
+        )
+        load_batch(con, b2, "r2")
+        _audit_matches_tables(con, "faulty")
+        # May still shows every fact May holds, not the partial slice nor 0 for its 304s
+        assert (
+            con.execute("select facts from load_audit where partition = '2024-05'").fetchone()[0]
+            == month_facts
+        )
+        assert con.execute("select count(*) from load_audit where partition = 'undated'").fetchone()[0] == 0
+        # a re-parse of the raw zone, then the full window again
+        load_batch(con, reparse_source(con, src, raw, None), "r3", move_cursor=False)
+        _audit_matches_tables(con, "faulty")
+        load_batch(con, ingest_source(src, WINDOW, raw, settings=SETTINGS), "r4")
+        _audit_matches_tables(con, "faulty")

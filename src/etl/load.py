@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
 from datetime import UTC, datetime
 
 import duckdb
@@ -18,7 +17,6 @@ import pandas as pd
 from etl.fetch import sendable_header
 from etl.models import SourceStats, url_key
 from etl.pipeline import SourceBatch
-from etl.summary import SUMMARY_COLUMNS
 from etl.validate import bulletin_schema, fact_schema, quarantine_frame, validate
 
 _BULLETIN_COLS = [
@@ -197,7 +195,7 @@ def load_batch(
         ],
         columns=["url", "url_key", "stage", "status", "error"],
     )
-    audit_df = _audit_frame(batch, facts, quarantine)
+    page_df = _page_frame(batch)
     src = batch.source_id
     frames = {
         "raw_df": raw_df,
@@ -209,7 +207,7 @@ def load_batch(
         "q_df": q_df,
         "ok_df": ok_df,
         "fail_df": fail_df,
-        "audit_df": audit_df,
+        "page_df": page_df,
     }
     # Empty frames are neither registered (DuckDB inspects every registered frame: ~2 ms each) nor read.
     present = {name: frame for name, frame in frames.items() if not frame.empty}
@@ -288,24 +286,8 @@ def _write(
                where not exists (select 1 from fetch_failure as x where x.source_id = ? and x.url_key = f.url_key)""",
             [src, now, now, run_id, src],
         )
-        run(
-            "audit_df",
-            """insert into load_audit
-               select a.source_id, a.partition, a.discovered, a.fetched, a.not_modified, a.skipped, a.failed,
-                      a.parsed, a.facts, a.quarantined,
-                      coalesce(o.load_count, 0) + 1, coalesce(o.first_loaded_at, ?), ?, ?
-               from audit_df as a
-               left join load_audit as o on o.source_id = a.source_id and o.partition = a.partition""",
-            [now, now, run_id],
-        )
-        # keep only the newest row of each partition (the one just inserted has the highest load_count)
-        run(
-            "audit_df",
-            """delete from load_audit as l where l.source_id = ? and exists (
-                   select 1 from load_audit as n where n.source_id = l.source_id and n.partition = l.partition
-                   and n.load_count > l.load_count)""",
-            [src],
-        )
+        if "page_df" not in empty:
+            _rebuild_audit(con, src, run_id, now)
         _update_state(con, batch, run_id, now, move_cursor)
         con.execute("commit")
     except Exception:
@@ -334,41 +316,112 @@ def _update_state(
     )
 
 
-def _audit_frame(batch: SourceBatch, facts: pd.DataFrame, quarantine: list[dict]) -> pd.DataFrame:
-    """Counts per source x month of publication; a page's month is its list date, else its bulletins'."""
+def _page_frame(batch: SourceBatch) -> pd.DataFrame:
+    """The pages of the batch with their outcome and partition (list pages, run-level faults, stay out: they
+    are in the run summary and fetch_failure, not in the ledger of pages)."""
     month_of_url: dict[str, str] = {}
     for r in batch.refs:
         if r.published:
             month_of_url[r.url] = r.published.strftime("%Y-%m")
     for b in batch.bulletins:
-        if b.url not in month_of_url and b.published:
-            month_of_url[b.url] = b.published.strftime("%Y-%m")
-    url_of_bulletin = {b.bulletin_id: b.url for b in batch.bulletins}
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for url, outcome in batch.outcomes.items():
-        part = month_of_url.get(url, "undated")
-        counts[part]["discovered"] += 1
-        counts[part][outcome] += 1
-    for b in batch.bulletins:
-        counts[month_of_url.get(b.url, "undated")]["parsed"] += 1
-    for bid in facts["bulletin_id"]:
-        counts[month_of_url.get(url_of_bulletin.get(bid, ""), "undated")]["facts"] += 1
-    for q in quarantine:
-        url = url_of_bulletin.get(q["record_key"], q["record_key"])
-        counts[month_of_url.get(url, "undated")]["quarantined"] += 1
+        if b.published:
+            month_of_url[b.url] = b.published.strftime("%Y-%m")  # the page's own date wins over the list's
+    listing = {f["url"] for f in batch.stats.failures if f.get("stage") == "discover"}
+    listing |= {k["url"] for k in batch.stats.skips if k.get("stage") == "discover"}
     rows = [
-        {
-            "source_id": batch.source_id,
-            "partition": part,
-            "discovered": c["discovered"],
-            "fetched": c["fetched"],
-            "not_modified": c["not_modified"],
-            "skipped": c["skipped"],
-            "failed": c["failed"],
-            "parsed": c["parsed"],
-            "facts": c["facts"],
-            "quarantined": c["quarantined"],
-        }
-        for part, c in sorted(counts.items())
+        {"url_key": url_key(u), "partition": month_of_url.get(u, "undated"), "outcome": o}
+        for u, o in batch.outcomes.items()
+        if u not in listing
     ]
-    return pd.DataFrame(rows, columns=["source_id", "partition", *SUMMARY_COLUMNS])
+    return pd.DataFrame(rows, columns=["url_key", "partition", "outcome"], dtype="object")
+
+
+def _rebuild_audit(con: duckdb.DuckDBPyConnection, src: str, run_id: str, now: datetime) -> None:
+    """Record the batch's pages in the ledger and rebuild the audit rows of every partition they touch from
+    the ledger and the tables. A page seen undated (a retried failure, a feed item without date) keeps the
+    partition it had; its bulletin's publication date decides once it has one."""
+    con.execute(
+        """create or replace temp table audit_pages as
+           select d.url_key, d.outcome,
+                  coalesce(case when d.partition <> 'undated' then d.partition end,
+                           case when o.partition <> 'undated' then o.partition end, 'undated') as partition,
+                  o.partition as old_partition
+           from page_df as d
+           left join page_state as o on o.source_id = ? and o.url_key = d.url_key""",
+        [src],
+    )
+    con.execute(
+        "delete from page_state where source_id = ? and url_key in (select url_key from audit_pages)", [src]
+    )
+    con.execute(
+        "insert into page_state select ?, url_key, partition, outcome, ?, ? from audit_pages",
+        [src, run_id, now],
+    )
+    con.execute(
+        """create or replace temp table audit_touched as
+           select partition from audit_pages union select old_partition from audit_pages
+           where old_partition is not null""",
+    )
+    con.execute(
+        """create or replace temp table audit_new as
+           with pages as (
+               select partition, outcome from page_state where source_id = ?
+           ), bulletins as (
+               select b.bulletin_id, b.url_key,
+                      coalesce(p.partition, strftime(b.published, '%Y-%m'), 'undated') as partition
+               from bulletin as b
+               left join page_state as p on p.source_id = b.source_id and p.url_key = b.url_key
+               where b.source_id = ?
+           ), facts as (
+               select b.partition, count(*) as n from fact as f join bulletins as b using (bulletin_id)
+               group by b.partition
+           ), quarantined as (
+               select coalesce(b.partition, p.partition, 'undated') as partition, count(*) as n
+               from quarantine as q
+               left join bulletins as b on b.bulletin_id = q.record_key
+               left join page_state as p on p.source_id = q.source_id and p.url_key = q.record_key
+               where q.source_id = ?
+               group by 1
+           ), outcomes as (
+               select partition, count(*) as discovered,
+                      count(*) filter (where outcome = 'fetched') as fetched,
+                      count(*) filter (where outcome = 'not_modified') as not_modified,
+                      count(*) filter (where outcome = 'skipped') as skipped,
+                      count(*) filter (where outcome = 'failed') as failed
+               from pages group by partition
+           ), parsed as (
+               select partition, count(*) as n from bulletins group by partition
+           )
+           select t.partition,
+                  coalesce(o.discovered, 0) as discovered, coalesce(o.fetched, 0) as fetched,
+                  coalesce(o.not_modified, 0) as not_modified, coalesce(o.skipped, 0) as skipped,
+                  coalesce(o.failed, 0) as failed, coalesce(p.n, 0) as parsed, coalesce(f.n, 0) as facts,
+                  coalesce(q.n, 0) as quarantined
+           from audit_touched as t
+           left join outcomes as o using (partition)
+           left join parsed as p using (partition)
+           left join facts as f using (partition)
+           left join quarantined as q using (partition)""",
+        [src, src, src],
+    )
+    con.execute(
+        """insert into load_audit
+           select ?, a.partition, a.discovered, a.fetched, a.not_modified, a.skipped, a.failed, a.parsed,
+                  a.facts, a.quarantined, coalesce(o.load_count, 0) + 1, coalesce(o.first_loaded_at, ?), ?, ?
+           from audit_new as a
+           left join load_audit as o on o.source_id = ? and o.partition = a.partition""",
+        [src, now, now, run_id, src],
+    )
+    # keep only the newest row of each partition (the one just inserted has the highest load_count)
+    con.execute(
+        """delete from load_audit as l where l.source_id = ? and exists (
+               select 1 from load_audit as n where n.source_id = l.source_id and n.partition = l.partition
+               and n.load_count > l.load_count)""",
+        [src],
+    )
+    # a partition whose every page moved elsewhere holds nothing any more
+    con.execute(
+        """delete from load_audit where source_id = ? and discovered = 0 and parsed = 0 and facts = 0
+           and quarantined = 0 and partition in (select partition from audit_touched)""",
+        [src],
+    )

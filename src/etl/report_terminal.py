@@ -110,13 +110,45 @@ def check_report(con: duckdb.DuckDBPyConnection) -> str:
            from load_audit group by source_id order by source_id"""
     ).fetchall()
     parts.append(
-        "\nReconciliation of the last load of each partition (discovered = fetched + not_modified + "
-        "skipped + failed):"
+        "\nReconciliation per source of every partition's pages (discovered = fetched + not_modified + "
+        "skipped + failed), from the page ledger:"
     )
     parts.append(
         render_table(
             ["source", *SUMMARY_COLUMNS, "reconciled"],
             audit,
+        )
+    )
+    held = con.execute(
+        """with a as (
+               select source_id, sum(parsed) as parsed, sum(facts) as facts, sum(quarantined) as quarantined
+               from load_audit group by 1
+           ), t as (
+               select s.source_id,
+                      (select count(*) from bulletin as b where b.source_id = s.source_id) as parsed,
+                      (select count(*) from fact as f where f.source_id = s.source_id) as facts,
+                      (select count(*) from quarantine as q where q.source_id = s.source_id) as quarantined
+               from (select distinct source_id from load_audit) as s
+           )
+           select t.source_id, a.parsed, t.parsed, a.facts, t.facts, a.quarantined, t.quarantined,
+                  case when (a.parsed, a.facts, a.quarantined) = (t.parsed, t.facts, t.quarantined)
+                       then 'yes' else 'NO' end
+           from t join a using (source_id) order by 1"""
+    ).fetchall()
+    parts.append("\nAudit against the warehouse (bulletins, facts, quarantine rows):")
+    parts.append(
+        render_table(
+            [
+                "source",
+                "audit bulletins",
+                "bulletins",
+                "audit facts",
+                "facts",
+                "audit quarantined",
+                "quarantined",
+                "agrees",
+            ],
+            held,
         )
     )
     fails = con.execute(
