@@ -24,7 +24,7 @@ from etl.discover import Discovery, Window
 from etl.fetch import FetchSettings
 from etl.load import load_batch
 from etl.models import BulletinRef, SourceStats
-from etl.orchestration import writer_slot
+from etl.orchestration import outcome, writer_slot
 from etl.pipeline import SourceBatch, discover_source, fetch_refs
 from etl.rawzone import RawZone
 from etl.reparse import raw_pages_in_window, reparse_source
@@ -212,4 +212,4 @@ def backfill(
         markdown=summary_markdown(stats, f"Backfill {start}..{end} ({mode}, reprocess={reprocess})"),
         description="per partition: discovered, fetched, parsed, facts, quarantined, failed",
     )
-    return [s.__dict__ for s in stats]
+    return outcome(stats)

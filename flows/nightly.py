@@ -16,7 +16,7 @@ from etl import cancel, settings
 from etl.fetch import FetchSettings
 from etl.load import load_batch
 from etl.models import SourceStats
-from etl.orchestration import ready_groups, writer_slot
+from etl.orchestration import outcome, ready_groups, writer_slot
 from etl.pipeline import SourceBatch, ingest_source, window_for
 from etl.rawzone import RawZone
 from etl.report import build_report
@@ -117,4 +117,4 @@ def nightly(
         markdown=summary_markdown(stats, f"Nightly run {day.isoformat()}"),
         description="per source: discovered, fetched, parsed, facts, quarantined, failed",
     )
-    return [s.__dict__ for s in stats]
+    return outcome(stats)

@@ -34,3 +34,32 @@ def test_etl_run_on_a_local_dask_cluster_from_another_directory(tmp_path, demo_s
     assert discovered == fetched == 24 and failed == 0 and parsed == 28 and facts > 50
     assert "阜阳市" in res.stdout
     assert "distributed.scheduler" not in res.stderr  # Dask's start-up chatter stays out of the output
+
+
+def test_etl_run_against_a_dead_site_exits_3_and_names_it(tmp_path):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nobody listens here
+    reg = tmp_path / "sources"
+    reg.mkdir()
+    (reg / "dead.toml").write_text(
+        "[fetch]\ntimeout = 0.5\nretries = 0\n"
+        "[[source]]\n"
+        'id = "dead"\nname = "停机民政局"\nkind = "html_list"\nregion = "341200"\n'
+        f'list_url = "http://127.0.0.1:{port}/list.html"\nitem_selector = "ul li"\n',
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env |= {"ETL_HOME": str(tmp_path / "home"), "PREFECT_HOME": str(tmp_path / "home" / "prefect")}
+    res = subprocess.run(
+        [sys.executable, "-m", "etl.cli", "run", "--sources", str(reg)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert res.returncode == 3, res.stderr[-3000:]
+    assert "etl: FAILED: dead" in res.stderr
+    assert re.search(r"^dead\s.*\sfailed\s*$", res.stdout, re.M), res.stdout

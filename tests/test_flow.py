@@ -171,6 +171,7 @@ def test_backfill_against_a_dead_site_fails_its_months_and_revisits_them(tmp_pat
     from etl.backfill import plan
     from etl.cli import EXIT_FAILED_SOURCE, exit_code
     from etl.models import SourceStats
+    from etl.orchestration import rows_of
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -187,10 +188,16 @@ def test_backfill_against_a_dead_site_fails_its_months_and_revisits_them(tmp_pat
     )
     backfill = load_flow_module("backfill").backfill
     db = tmp_path / "w.duckdb"
-    stats = backfill(
-        start=date(2024, 1, 1), end=date(2024, 3, 31), registry=str(reg), db=str(db), lock_timeout=30
+    state = backfill(
+        start=date(2024, 1, 1),
+        end=date(2024, 3, 31),
+        registry=str(reg),
+        db=str(db),
+        lock_timeout=30,
+        return_state=True,
     )
-    objs = [SourceStats(**s) for s in stats]
+    assert state.is_failed() and "dead (discovery)" in state.message  # the run is Failed in Prefect
+    objs = [SourceStats(**s) for s in rows_of(state)]
     assert [s.status for s in objs] == ["failed"] and "unreachable" in objs[0].failures[0]["error"]
     assert exit_code(objs) == EXIT_FAILED_SOURCE
     con = connect(db)

@@ -232,7 +232,13 @@ def _dispatch(flow_name: str, params: dict, args: argparse.Namespace) -> int:
 
     cancel.install()
     try:
-        stats = flow(**params)
+        from etl.orchestration import rows_of
+
+        state = flow(**params, return_state=True)
+        # a run with a failed source is a Failed state that still carries the per-source stats
+        stats = rows_of(state)
+        if isinstance(stats, BaseException):
+            raise stats
     except BaseException as e:
         signum = cancel.received()
         if signum is None:

@@ -8,6 +8,29 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol, TypeVar
 
 
+def outcome(stats: Sequence[Any]) -> Any:
+    """A flow's return value: the per-source stats, inside a Failed state when a source or partition failed, so
+    that the run is Failed in Prefect's UI and for whoever watches it (the summary artifact says which)."""
+    rows = [s.__dict__ for s in stats]
+    failed = [s.source_id for s in stats if s.status == "failed"]
+    if not failed:
+        return rows
+    from prefect.states import Failed
+
+    return Failed(message=f"failed: {', '.join(failed)}", data=rows)
+
+
+def rows_of(state: Any) -> Any:
+    """The per-source stats a flow run's final state carries (Completed or Failed); a crash's exception else."""
+    if not state.is_failed():
+        return state.result()
+    data = state.data
+    data = getattr(data, "result", data)  # a persisted result record holds the value itself
+    if isinstance(data, list):
+        return data
+    return state.result(raise_on_failure=False)
+
+
 def writer_slot(limit: str | None, timeout: float) -> AbstractContextManager[object]:
     """Hold one slot of the Prefect global concurrency limit ``limit`` (e.g. ``duckdb-writer``, created with
     ``prefect gcl create duckdb-writer --limit 1``) while writing.
