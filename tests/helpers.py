@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from etl.models import Bulletin, Fact, bulletin_id
 from etl.pipeline import SourceBatch
@@ -53,3 +56,27 @@ def fact(
 
 def batch(source: str, bulletins: list[Bulletin], facts: list[Fact]) -> SourceBatch:
     return batch_of(source, bulletins, facts)
+
+
+def dead_site_registry(tmp_path: Path) -> Path:
+    """A registry folder with one source ``dead`` whose site is down: a 127.0.0.1 port nobody listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    reg = tmp_path / "sources"
+    reg.mkdir()
+    (reg / "dead.toml").write_text(
+        "[fetch]\ntimeout = 0.5\nretries = 0\n"
+        "[[source]]\n"
+        'id = "dead"\nname = "停机民政局"\nkind = "html_list"\nregion = "341200"\n'
+        f'list_url = "http://127.0.0.1:{port}/list.html"\nitem_selector = "ul li"\n'
+        "[source.politeness]\nconcurrency = 1\ndelay = 0.0\n",
+        encoding="utf-8",
+    )
+    return reg
+
+
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of an ``etl`` command run as a user runs it: its own home, no Prefect server set."""
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    return env | {"ETL_HOME": str(tmp_path / "home"), "PREFECT_HOME": str(tmp_path / "home" / "prefect")}

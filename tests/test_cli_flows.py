@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 import subprocess
 import sys
 
 import pytest
 
+from .helpers import cli_env
+
 
 @pytest.mark.skipif(importlib.util.find_spec("prefect_dask") is None, reason="needs the dask extra")
 def test_etl_run_on_a_local_dask_cluster_from_another_directory(tmp_path, demo_sources):
     """Dask pickles the flow's tasks by reference (flows.nightly.ingest): the command must make that module
     importable wherever it is run from, not only from the checkout."""
-    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    env |= {"ETL_HOME": str(tmp_path / "home"), "PREFECT_HOME": str(tmp_path / "home" / "prefect")}
+    env = cli_env(tmp_path)
     cwd = tmp_path / "elsewhere"
     cwd.mkdir()
     res = subprocess.run(
@@ -37,22 +37,10 @@ def test_etl_run_on_a_local_dask_cluster_from_another_directory(tmp_path, demo_s
 
 
 def test_etl_run_against_a_dead_site_exits_3_and_names_it(tmp_path):
-    import socket
+    from .helpers import dead_site_registry
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]  # nobody listens here
-    reg = tmp_path / "sources"
-    reg.mkdir()
-    (reg / "dead.toml").write_text(
-        "[fetch]\ntimeout = 0.5\nretries = 0\n"
-        "[[source]]\n"
-        'id = "dead"\nname = "停机民政局"\nkind = "html_list"\nregion = "341200"\n'
-        f'list_url = "http://127.0.0.1:{port}/list.html"\nitem_selector = "ul li"\n',
-        encoding="utf-8",
-    )
-    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    env |= {"ETL_HOME": str(tmp_path / "home"), "PREFECT_HOME": str(tmp_path / "home" / "prefect")}
+    reg = dead_site_registry(tmp_path)
+    env = cli_env(tmp_path)
     res = subprocess.run(
         [sys.executable, "-m", "etl.cli", "run", "--sources", str(reg)],
         capture_output=True,

@@ -166,26 +166,14 @@ def test_nightly_on_a_dask_task_runner_keeps_one_writer(tmp_path, demo_sources):
 
 
 def test_backfill_against_a_dead_site_fails_its_months_and_revisits_them(tmp_path):
-    import socket
-
     from etl.backfill import plan
     from etl.cli import EXIT_FAILED_SOURCE, exit_code
     from etl.models import SourceStats
     from etl.orchestration import rows_of
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]  # nobody listens here
-    reg = tmp_path / "sources"
-    reg.mkdir()
-    (reg / "dead.toml").write_text(
-        "[[source]]\n"
-        'id = "dead"\nname = "停机民政局"\nkind = "html_list"\nregion = "341200"\n'
-        f'list_url = "http://127.0.0.1:{port}/list.html"\nitem_selector = "ul li"\n'
-        "[source.politeness]\nconcurrency = 1\ndelay = 0.0\n"
-        "[fetch]\ntimeout = 0.5\nretries = 0\n",
-        encoding="utf-8",
-    )
+    from .helpers import dead_site_registry
+
+    reg = dead_site_registry(tmp_path)
     backfill = load_flow_module("backfill").backfill
     db = tmp_path / "w.duckdb"
     state = backfill(

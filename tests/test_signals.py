@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -11,6 +10,7 @@ import duckdb
 import pytest
 
 from .faultserver import FaultServer
+from .helpers import cli_env
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
@@ -26,8 +26,7 @@ def test_a_signal_ends_a_run_stuck_on_trickling_pages(tmp_path, signum):
             "[source.politeness]\nconcurrency = 3\ndelay = 0\n",
             encoding="utf-8",
         )
-        env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-        env |= {"ETL_HOME": str(tmp_path / "home"), "PREFECT_HOME": str(tmp_path / "home" / "prefect")}
+        env = cli_env(tmp_path)
         proc = subprocess.Popen(
             [sys.executable, "-m", "etl.cli", "run", "--sources", str(reg)],
             env=env,

@@ -131,25 +131,11 @@ def test_a_later_list_page_that_matches_nothing_fails_the_source_and_names_the_p
 
 
 def test_a_site_that_is_down_fails_the_source_instead_of_skipping_it(tmp_path):
-    import socket
+    from etl.sources import load_sources
 
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    from etl.sources import parse_source
+    from .helpers import dead_site_registry
 
-    src = parse_source(
-        {
-            "id": "down",
-            "name": "停机民政局",
-            "kind": "html_list",
-            "region": "341200",
-            "list_url": f"http://127.0.0.1:{port}/list.html",
-            "item_selector": "ul.l li",
-            "politeness": {"concurrency": 1, "delay": 0.0},
-        },
-        "test",
-    )
+    (src,) = load_sources(dead_site_registry(tmp_path))
     with open_warehouse(tmp_path / "w.duckdb") as con:
         stats = load_batch(
             con, ingest_source(src, WINDOW, RawZone(tmp_path / "raw"), settings=SETTINGS), "r1"
@@ -157,7 +143,7 @@ def test_a_site_that_is_down_fails_the_source_instead_of_skipping_it(tmp_path):
         assert (stats.status, stats.failed, stats.skipped) == ("failed", 1, 0)
         assert "robots.txt unreachable" in stats.failures[0]["error"]
         assert (
-            con.execute("select last_status from source_state where source_id = 'down'").fetchone()[0] != "ok"
+            con.execute("select last_status from source_state where source_id = 'dead'").fetchone()[0] != "ok"
         )
 
 
