@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -112,7 +113,8 @@ def backfill(
     mode = "reparse" if reparse else "fetch"
     run_id = str(flow_run.id or uuid.uuid4())
     raw_root = str(settings.raw_dir_for(db_path))
-    fetch_settings = load_fetch_config(Path(registry)).to_settings()
+    fetch_cfg = load_fetch_config(Path(registry))
+    fetch_settings = replace(fetch_cfg.to_settings(), run_deadline=time.time() + fetch_cfg.run_budget)
     with open_warehouse(db_path, lock_timeout) as con:
         todo, skipped = plan(con, ids, start, end, mode, reprocess)
         state = read_state(con, ids)

@@ -3,7 +3,9 @@ task per source batch, single writer) → refresh views. All logic lives in ``et
 
 from __future__ import annotations
 
+import time
 import uuid
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -81,7 +83,9 @@ def nightly(
     log = get_run_logger()
     db_path = Path(db) if db else settings.default_db()
     srcs = load_sources(Path(registry))
-    fetch_settings = load_fetch_config(Path(registry)).to_settings()
+    fetch_cfg = load_fetch_config(Path(registry))
+    # the run's fetching ends by its budget, however many sources wait for a worker thread
+    fetch_settings = replace(fetch_cfg.to_settings(), run_deadline=time.time() + fetch_cfg.run_budget)
     run_id = str(flow_run.id or uuid.uuid4())
     day = _logical_date(logical_date)
     with open_warehouse(db_path, lock_timeout) as con:

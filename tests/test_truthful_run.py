@@ -275,3 +275,21 @@ def test_the_audit_holds_what_the_warehouse_holds_after_any_sequence_of_runs(tmp
         _audit_matches_tables(con, "faulty")
         load_batch(con, ingest_source(src, WINDOW, raw, settings=SETTINGS), "r4")
         _audit_matches_tables(con, "faulty")
+
+
+@pytest.mark.parametrize("budget", ["source_budget", "run_deadline"])
+def test_a_source_within_its_budget_fails_the_pages_still_in_flight(tmp_path, server, budget):
+    import time
+    from dataclasses import replace
+
+    from etl.fetch import FetchSettings
+
+    limit = {"source_budget": 1.0} if budget == "source_budget" else {"run_deadline": time.time() + 1.0}
+    settings = replace(FetchSettings(timeout=5, deadline=600, retries=0), **limit)
+    batch = ingest_source(
+        source(server, "/trickle/list.html"), WINDOW, RawZone(tmp_path / "raw"), settings=settings
+    )
+    assert (batch.stats.discovered, batch.stats.failed, batch.stats.fetched) == (3, 3, 0)
+    assert all(
+        f["error"].startswith("budget exceeded") and "/trickle?n=" in f["url"] for f in batch.stats.failures
+    )

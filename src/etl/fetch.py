@@ -44,6 +44,8 @@ class FetchSettings:
     user_agent: str = field(default_factory=lambda: user_agent(DEFAULT_CONTACT_URL))
     timeout: float = 20.0  # httpx's, per operation (connect, each read): a trickling server resets it
     deadline: float = 120.0  # the whole request (connect + headers + body), however the server trickles
+    source_budget: float = 3600.0  # all of one source's pages in one run
+    run_deadline: float | None = None  # epoch seconds by which the whole run's fetching must end
     max_bytes: int = 10 * 1024 * 1024
     retries: int = 3  # attempts after the first
     backoff: float = 0.5  # seconds, doubled each attempt, with jitter

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -143,10 +144,38 @@ async def _ingest(
             )
             return ref, res
 
-        results = await cancellable(asyncio.gather(*(one(r) for r in refs)))
+        results = await _within_budget(refs, one, fetcher.settings)
     for ref, res in results:
         _handle(source, ref, res, raw, batch)
     return batch
+
+
+async def _within_budget(
+    refs: list[BulletinRef], one: Any, settings: FetchSettings
+) -> list[tuple[BulletinRef, FetchResult | str]]:
+    """Fetch every ref, but only for as long as the source's budget (and what is left of the run's) allows: the
+    pages still in flight then fail, named, and are retried next run, instead of holding the run."""
+    budget = settings.source_budget
+    if settings.run_deadline is not None:
+        budget = min(budget, settings.run_deadline - time.time())
+    tasks = [asyncio.ensure_future(one(r)) for r in refs]
+    if not tasks:
+        return []
+    try:
+        done, pending = await cancellable(asyncio.wait(tasks, timeout=max(0.0, budget)))
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    for t in pending:
+        t.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    why = f"budget exceeded: the source's pages took longer than {budget:.0f}s (run or source budget in [fetch])"
+    return [
+        t.result() if t in done else (r, FetchResult(url=r.url, status=0, error=why))
+        for r, t in zip(refs, tasks, strict=True)
+    ]
 
 
 def _handle(

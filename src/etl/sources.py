@@ -175,6 +175,8 @@ class FetchConfig:
     contact_url: str = DEFAULT_CONTACT_URL
     timeout: float = 20.0
     deadline: float = 120.0
+    source_budget: float = 3600.0
+    run_budget: float = 6 * 3600.0
     max_bytes: int = 10 * 1024 * 1024
     retries: int = 3
 
@@ -183,6 +185,7 @@ class FetchConfig:
             user_agent=user_agent(self.contact_url),
             timeout=self.timeout,
             deadline=self.deadline,
+            source_budget=self.source_budget,
             max_bytes=self.max_bytes,
             retries=self.retries,
         )
@@ -193,6 +196,8 @@ _FETCH_FIELDS = {
     "contact_url": (lambda v: isinstance(v, str), "an http(s) or mailto: URL"),
     "timeout": (lambda v: _number(v) and 0 < v <= 600, "seconds, a number in (0, 600]"),
     "deadline": (lambda v: _number(v) and 0 < v <= 3600, "seconds, a number in (0, 3600]"),
+    "source_budget": (lambda v: _number(v) and 0 < v <= 86400, "seconds, a number in (0, 86400]"),
+    "run_budget": (lambda v: _number(v) and 0 < v <= 7 * 86400, "seconds, a number in (0, 604800]"),
     "max_bytes": (lambda v: _integer(v) and 1024 <= v <= 1 << 30, "an integer of bytes in [1024, 2^30]"),
     "retries": (lambda v: _integer(v) and 0 <= v <= 10, "an integer in [0, 10]"),
 }
