@@ -196,6 +196,9 @@ class FaultServer(LocalSite):
                         f'<li><a href="{p}">{p}</a><span>2024-05-03</span></li>' for p in ODD_PATHS
                     )
                     self.send(200, f"<html><body><ul class='l'>{items}</ul></body></html>".encode())
+                elif path == "/etag/list.html":
+                    items = "<li><a href='/etag'>x</a><span>2024-05-03</span></li>"
+                    self.send(200, f"<html><body><ul class='l'>{items}</ul></body></html>".encode())
                 elif path == "/mojibake/list.html":
                     items = "<li><a href='/lying-charset'>x</a><span>2024-05-03</span></li>"
                     self.send(200, f"<html><body><ul class='l'>{items}</ul></body></html>".encode())

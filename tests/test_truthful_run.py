@@ -293,3 +293,22 @@ def test_a_source_within_its_budget_fails_the_pages_still_in_flight(tmp_path, se
     assert all(
         f["error"].startswith("budget exceeded") and "/trickle?n=" in f["url"] for f in batch.stats.failures
     )
+
+
+def test_an_unchanged_site_answering_304_is_fresh(tmp_path, server):
+    from etl.warehouse import create_views
+
+    src = source(server, "/etag/list.html")
+    raw = RawZone(tmp_path / "raw")
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        load_batch(con, ingest_source(src, WINDOW, raw, settings=SETTINGS), "r1")
+        create_views(con)
+        first = con.execute("select last_successful_fetch from mart_source_freshness").fetchone()[0]
+        state = read_state(con, ["faulty"])
+        b2 = ingest_source(src, WINDOW, raw, state.memory["faulty"], settings=SETTINGS)
+        assert b2.stats.not_modified == 1
+        load_batch(con, b2, "r2")
+        second = con.execute("select last_successful_fetch from mart_source_freshness").fetchone()[0]
+        assert second > first  # the 304 counts as a successful read of the site
+        _audit_matches_tables(con, "faulty")
+        assert con.execute("select not_modified, facts from load_audit").fetchall() == [(1, 1)]

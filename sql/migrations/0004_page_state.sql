@@ -6,6 +6,7 @@ create table page_state (
     url_key    varchar not null,
     partition  varchar not null,
     outcome    varchar not null,  -- fetched | not_modified | skipped | failed
+    read_at    timestamptz,       -- when the site last answered it (200 or 304), from the response
     run_id     varchar,
     updated_at timestamptz not null
 );

@@ -1,15 +1,19 @@
--- Per source: the newest bulletin, the last page fetched successfully, and how many days each lies behind
--- today. Derived from loaded data only, so re-loading the same pages leaves it unchanged.
+-- Per source: the newest bulletin, the last page read successfully (fetched, or answered 304 Not Modified: a
+-- healthy unchanged site is not stale), and how many days each lies behind today.
 create or replace view mart_source_freshness as
 with bulletins as (
     select source_id, max(published) as latest_bulletin, count(*) as bulletins
     from bulletin
     group by source_id
 ),
+reads as (
+    select source_id, fetched_at as read_at from raw_page where status = 200
+    union all
+    select source_id, read_at from page_state where read_at is not null
+),
 fetches as (
-    select source_id, max(fetched_at) as last_successful_fetch
-    from raw_page
-    where status = 200
+    select source_id, max(read_at) as last_successful_fetch
+    from reads
     group by source_id
 ),
 sources as (

@@ -329,11 +329,18 @@ def _page_frame(batch: SourceBatch) -> pd.DataFrame:
     listing = {f["url"] for f in batch.stats.failures if f.get("stage") == "discover"}
     listing |= {k["url"] for k in batch.stats.skips if k.get("stage") == "discover"}
     rows = [
-        {"url_key": url_key(u), "partition": month_of_url.get(u, "undated"), "outcome": o}
+        {
+            "url_key": url_key(u),
+            "partition": month_of_url.get(u, "undated"),
+            "outcome": o,
+            "read_at": batch.read_at.get(u),
+        }
         for u, o in batch.outcomes.items()
         if u not in listing
     ]
-    return pd.DataFrame(rows, columns=["url_key", "partition", "outcome"], dtype="object")
+    df = pd.DataFrame(rows, columns=["url_key", "partition", "outcome", "read_at"], dtype="object")
+    df["read_at"] = pd.to_datetime(df["read_at"], utc=True)
+    return df
 
 
 def _rebuild_audit(con: duckdb.DuckDBPyConnection, src: str, run_id: str, now: datetime) -> None:
@@ -342,7 +349,7 @@ def _rebuild_audit(con: duckdb.DuckDBPyConnection, src: str, run_id: str, now: d
     partition it had; its bulletin's publication date decides once it has one."""
     con.execute(
         """create or replace temp table audit_pages as
-           select d.url_key, d.outcome,
+           select d.url_key, d.outcome, d.read_at,
                   coalesce(case when d.partition <> 'undated' then d.partition end,
                            case when o.partition <> 'undated' then o.partition end, 'undated') as partition,
                   o.partition as old_partition
@@ -354,7 +361,7 @@ def _rebuild_audit(con: duckdb.DuckDBPyConnection, src: str, run_id: str, now: d
         "delete from page_state where source_id = ? and url_key in (select url_key from audit_pages)", [src]
     )
     con.execute(
-        "insert into page_state select ?, url_key, partition, outcome, ?, ? from audit_pages",
+        "insert into page_state select ?, url_key, partition, outcome, read_at, ?, ? from audit_pages",
         [src, run_id, now],
     )
     con.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin
 
@@ -34,6 +34,7 @@ class SourceBatch:
     refs: list[BulletinRef] = field(default_factory=list)
     succeeded_urls: list[str] = field(default_factory=list)  # fetched or unchanged: clears earlier failures
     outcomes: dict[str, str] = field(default_factory=dict)  # url → fetched | not_modified | failed
+    read_at: dict[str, datetime] = field(default_factory=dict)  # url → when the site answered it (200 or 304)
     newest: date | None = None  # newest publication date seen, for the cursor
     reparsed_urls: list[str] = field(default_factory=list)  # pages re-read from the raw zone (no fetch)
 
@@ -195,6 +196,7 @@ def _handle(
     if res.not_modified:
         stats.not_modified += 1
         batch.outcomes[ref.url] = "not_modified"
+        batch.read_at[ref.url] = res.fetched_at
         batch.succeeded_urls.append(ref.url)
         return
     if not res.ok:
@@ -206,6 +208,7 @@ def _handle(
         return
     stats.fetched += 1
     batch.outcomes[ref.url] = "fetched"
+    batch.read_at[ref.url] = res.fetched_at
     batch.succeeded_urls.append(ref.url)
     body = res.body or b""
     digest, rel = raw.put(body)  # stored before anything is parsed
