@@ -312,3 +312,37 @@ def test_an_unchanged_site_answering_304_is_fresh(tmp_path, server):
         assert second > first  # the 304 counts as a successful read of the site
         _audit_matches_tables(con, "faulty")
         assert con.execute("select not_modified, facts from load_audit").fetchall() == [(1, 1)]
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        ("nightly", "incremental", "backfill", "reparse"),
+        ("backfill", "reparse", "nightly", "incremental"),
+        ("reparse", "incremental", "nightly", "backfill"),
+    ],
+)
+def test_the_audit_reconciles_after_runs_in_any_order(tmp_path, server, order):
+    from etl.discover import Window
+    from etl.pipeline import discover_source, fetch_refs
+    from etl.reparse import reparse_source
+
+    src = source(server)
+    raw = RawZone(tmp_path / "raw")
+    may = Window(date(2024, 5, 1), date(2024, 5, 31))
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        for step in order:
+            state = read_state(con, ["faulty"])
+            memory, retry = state.memory.get("faulty", {}), state.retry_urls.get("faulty", [])
+            if step == "nightly":
+                batch = ingest_source(src, WINDOW, raw, memory, retry, settings=SETTINGS)
+            elif step == "incremental":
+                part = Window(date(2024, 5, 6), date(2024, 12, 31))
+                batch = ingest_source(src, part, raw, memory, retry, settings=SETTINGS)
+            elif step == "backfill":
+                refs = discover_source(src, may, SETTINGS).refs
+                batch = fetch_refs(src, may, refs, raw, memory, SETTINGS)
+            else:
+                batch = reparse_source(con, src, raw, None)
+            load_batch(con, batch, f"r-{step}", move_cursor=step != "backfill")
+            _audit_matches_tables(con, "faulty")
