@@ -151,3 +151,12 @@ def test_backfill_max_parallel_must_be_positive(tmp_path, capsys, value):
 def test_backfill_end_before_start_is_one_line(tmp_path, capsys):
     assert main(["backfill", "--start", "2024-05-01", "--end", "2024-01-01"]) == 2
     assert "--end 2024-01-01 is before --start 2024-05-01" in capsys.readouterr().err
+
+
+def test_extract_table_has_a_header_and_whole_numbers(tmp_path, capsys):
+    (tmp_path / "t.txt").write_text("连云港市投入资金123.4567万元，建成社工站12个。", encoding="utf-8")
+    assert main(["extract", str(tmp_path / "t.txt"), "--format", "table"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split("\t")[:4] == ["doc", "indicator", "region", "value"]
+    values = {line.split("\t")[1]: line.split("\t")[3] for line in lines[1:]}
+    assert values == {"funding": "1234567", "social_work_stations": "12"}

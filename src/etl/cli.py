@@ -82,6 +82,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         return 2
     out = sys.stdout
     status = 0
+    header_done = False
     for name in args.files:
         path = Path(name)
         try:
@@ -124,8 +125,12 @@ def cmd_extract(args: argparse.Namespace) -> int:
             if args.format == "jsonl":
                 out.write(json.dumps(d, ensure_ascii=False, allow_nan=False) + "\n")
             else:
+                if not header_done:
+                    out.write("doc\tindicator\tregion\tvalue\tqualifier\tregion_basis\tevidence\n")
+                    header_done = True
+                value = f"{int(f.value)}" if float(f.value).is_integer() else f"{f.value}"
                 out.write(
-                    f"{path.stem}\t{f.indicator}\t{f.region_code} {f.region_name}\t{f.value:g}\t"
+                    f"{path.stem}\t{f.indicator}\t{f.region_code} {f.region_name}\t{value}\t"
                     f"{f.qualifier}\t{f.region_basis}\t{f.evidence}\n"
                 )
         if result.unplaced:
