@@ -78,6 +78,20 @@ def _chromium() -> str | None:
     _chromium() is None and os.environ.get("CI") != "true",
     reason="Debian's chromium is not installed (.ci/run installs it)",
 )
+def test_etl_report_out_may_name_an_existing_html_file(tmp_path, capsys):
+    from etl.cli import main
+
+    db = tmp_path / "w.duckdb"
+    known_warehouse(db)
+    target = tmp_path / "existing.html"
+    target.write_text("old", encoding="utf-8")
+    assert main(["report", "--db", str(db), "--out", str(target)]) == 0
+    assert "scorecard-table" in target.read_text(encoding="utf-8")
+    assert main(["report", "--db", str(db), "--out", str(tmp_path / "dir")]) == 0
+    assert (tmp_path / "dir" / "index.html").is_file()
+    assert str(target) in capsys.readouterr().out
+
+
 def test_demo_report_in_headless_chromium(tmp_path, demo_sources, prefect_harness, fast_flow_end):
     from etl.cli import load_flow_module
 

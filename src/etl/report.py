@@ -74,7 +74,11 @@ def e(v: object) -> str:
 
 
 def build_report(con: duckdb.DuckDBPyConnection, out_dir: Path, run_info: dict | None = None) -> ReportResult:
-    """Write ``out_dir/index.html`` from the marts of ``con``."""
+    """Write ``out_dir/index.html`` from the marts of ``con``; ``out_dir`` naming an ``.html`` file (existing or
+    not) is written as that file."""
+    name = "index.html"
+    if out_dir.suffix.lower() in (".html", ".htm") or out_dir.is_file():
+        out_dir, name = out_dir.parent, out_dir.name
     out_dir.mkdir(parents=True, exist_ok=True)
     indicators = con.execute(
         "select code, name_zh, unit, additive from dim_indicator order by code"
@@ -113,7 +117,7 @@ def build_report(con: duckdb.DuckDBPyConnection, out_dir: Path, run_info: dict |
         + "".join(parts)
         + f"<script>{_JS}</script></body></html>"
     )
-    path = out_dir / "index.html"
+    path = out_dir / name
     path.write_text(page, encoding="utf-8")
     return ReportResult(path, path.stat().st_size, len(card), sum(b.count("<svg") for b in bars), len(trends))
 
