@@ -73,9 +73,6 @@ SELF_LEVEL = {
     "全国": "country",
     "我国": "country",
 }
-# Self-references that count for less than one (none today: down-weighting 全国, or counting 民政部 as the
-# national speaker, each lost more than it gained on the held-out half).
-_SELF_WEIGHT: dict[str, float] = {}
 # Unnamed bureaus and offices speak of their own level: 省民政厅 in a provincial report, 市民政局 in a city's.
 _UNNAMED_BUREAU = re.compile(r"(省|市|县|区|旗|州)(?:民政厅|民政局|委|政府|人民政府)|(我|省)厅")
 _BUREAU_LEVEL = {
@@ -261,7 +258,7 @@ def self_levels(text: str, body: list[Mention]) -> Counter[str]:  # values are f
                 and text[max(0, m.start - 1) : m.start] in "在居占"
             ):
                 continue  # 在全国…中首创, 居全省前列: the place compared with, not the speaker
-            levels[SELF_LEVEL[m.text]] += _SELF_WEIGHT.get(m.text, 1)
+            levels[SELF_LEVEL[m.text]] += 1
 
     ends = {m.end for m in body if not m.collective}
     for hit in _UNNAMED_BUREAU.finditer(text):
