@@ -202,7 +202,9 @@ _PROVINCE_SHORT = {
     "吉林",
 }
 
-# Collective references resolved against the article's region, by the level they name.
+# Collective references and the level they name (resolved by etl.extract.region_resolution): city is what
+# 我市/全市 can name (a prefecture, a county-level city, a municipality), district what 我区/全区 can (a county-level
+# district or an autonomous region).
 COLLECTIVE = {
     "全国": "country",
     "我国": "country",
@@ -212,11 +214,11 @@ COLLECTIVE = {
     "该省": "province",
     "我省": "province",
     "本省": "province",
-    "全区": "any",
+    "全区": "district",
     "全自治区": "province",
-    "全市": "prefecture_or_city",
-    "我市": "prefecture_or_city",
-    "本市": "prefecture_or_city",
+    "全市": "city",
+    "我市": "city",
+    "本市": "city",
     "全州": "prefecture",
     "全盟": "prefecture",
     "全地区": "prefecture",
@@ -225,10 +227,10 @@ COLLECTIVE = {
     "本县": "county",
     "该县": "county",
     "全旗": "county",
-    "我区": "any",
-    "本区": "any",
-    "该区": "any",
-    "该市": "prefecture_or_city",
+    "我区": "district",
+    "本区": "district",
+    "该区": "district",
+    "该市": "city",
 }
 
 
@@ -331,25 +333,6 @@ class Gazetteer:
         for c in pool:
             if all(c == o or self.is_within(o, c) for o in pool):
                 return c
-        return None
-
-    def resolve_collective(self, level: str, article_code: str | None) -> str | None:
-        if level == "country":
-            return NATIONAL
-        if not article_code:
-            return None
-        chain = self.ancestors(article_code)
-        regions = [self.by_code[c] for c in chain]
-        if level == "any":
-            return article_code
-        if level == "prefecture_or_city":
-            for r in regions:
-                if is_city(r):
-                    return r.code
-            return None
-        for r in regions:
-            if r.level == level:
-                return r.code
         return None
 
 

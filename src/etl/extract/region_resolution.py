@@ -43,36 +43,10 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from etl.regions import NATIONAL, Gazetteer, Mention, Region, is_city
+from etl.regions import COLLECTIVE, NATIONAL, Gazetteer, Mention, Region, is_city
 
-# The level a self-reference speaks of: city (我市 names a prefecture, a county-level city or a municipality),
-# county, province, district (我区: a county-level district or an autonomous region), prefecture, country.
-SELF_LEVEL = {
-    "我市": "city",
-    "本市": "city",
-    "全市": "city",
-    "该市": "city",
-    "我县": "county",
-    "本县": "county",
-    "全县": "county",
-    "该县": "county",
-    "全旗": "county",
-    "我省": "province",
-    "本省": "province",
-    "全省": "province",
-    "省内": "province",
-    "该省": "province",
-    "全自治区": "province",
-    "我区": "district",
-    "本区": "district",
-    "全区": "district",
-    "该区": "district",
-    "全州": "prefecture",
-    "全盟": "prefecture",
-    "全地区": "prefecture",
-    "全国": "country",
-    "我国": "country",
-}
+# The level each collective word names (regions.COLLECTIVE); 各地 ("the localities") is never the speaker.
+SELF_LEVEL = {w: level for w, level in COLLECTIVE.items() if w != "各地"}
 # Unnamed bureaus and offices speak of their own level: 省民政厅 in a provincial report, 市民政局 in a city's.
 _UNNAMED_BUREAU = re.compile(r"(省|市|县|区|旗|州)(?:民政厅|民政局|委|政府|人民政府)|(我|省)厅")
 _BUREAU_LEVEL = {
@@ -513,7 +487,7 @@ def _collective(
     gaz: Gazetteer,
     context: set[str],
 ) -> str | None:
-    level = SELF_LEVEL.get(m.text) or m.collective
+    level = m.collective
     if level == "country":
         return NATIONAL if article == NATIONAL else None
     # 柯桥区……全区: the place of that kind just named in the sentence
