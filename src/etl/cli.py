@@ -6,7 +6,6 @@ import argparse
 import importlib.util
 import json
 import logging
-import math
 import sys
 import time
 from collections import Counter
@@ -111,9 +110,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
             status = 1
             continue
         rules = load_lexicon().rules
-        shown = [
-            f for f in result.facts if math.isfinite(f.value) and f.value <= rules[f.indicator].max_value
-        ]
+        shown = [f for f in result.facts if rules[f.indicator].plausible(f.value)]
         if len(shown) < len(result.facts):
             print(
                 f"etl extract: {path}: {len(result.facts) - len(shown)} implausible values not printed "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import re
 import tomllib
 from dataclasses import dataclass
@@ -31,6 +32,10 @@ class IndicatorRule:
     cues: tuple[str, ...]
     exclude_cues: tuple[str, ...] = ()  # words before the number in its clause that rule this indicator out
     max_value: float = float("inf")  # the largest plausible value of one region, in base units
+
+    def plausible(self, value: float) -> bool:
+        """Finite and at most ``max_value``: the rule the fact schema applies (validate.value_plausible)."""
+        return math.isfinite(value) and value <= self.max_value
 
 
 @dataclass(frozen=True)
