@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from etl.regions import load_gazetteer
+from etl.reference.regions import load_gazetteer
 
 FACT_SENTENCES = [
     "截至目前，全{lvl}已建成乡镇（街道）社工站{n1}个，建成率达{p}%。",

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import make_corpus
 
 from etl.extract.facts import extract_text
-from etl.parse import text_title
+from etl.parse.html import text_title
 
 
 def main() -> None:

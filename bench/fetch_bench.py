@@ -32,12 +32,12 @@ import httpx
 
 from etl.demo.server import DemoSites
 from etl.demo.sites import Site, load_sites, sources_toml
-from etl.discover import Discovery, Window
-from etl.fetch import Fetcher, FetchSettings
-from etl.models import BulletinRef
-from etl.pipeline import _ingest
-from etl.rawzone import RawZone
-from etl.sources import load_sources
+from etl.fetch.client import Fetcher, FetchSettings
+from etl.fetch.discover import Discovery
+from etl.fetch.rawzone import RawZone
+from etl.fetch.sources import load_sources
+from etl.models import BulletinRef, Window
+from etl.orchestration.ingest import _ingest
 
 HOSTS = 20
 

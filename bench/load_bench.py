@@ -11,9 +11,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from etl.load import batch_frames, load_batch
-from etl.synthetic import window_batch
-from etl.warehouse import create_views, open_warehouse, view_files
+from etl.demo.synthetic import window_batch
+from etl.warehouse.database import create_views, open_warehouse, view_files
+from etl.warehouse.load import batch_frames, load_batch
 
 BULLETINS_PER_WINDOW = 10_000
 FACTS_PER_BULLETIN = 5

@@ -13,13 +13,11 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from etl.discover import Window
-from etl.load import load_batch
-from etl.models import Bulletin, Fact, SourceStats, bulletin_id
-from etl.pipeline import SourceBatch
-from etl.regions import load_gazetteer
-from etl.report import build_report
-from etl.warehouse import open_warehouse
+from etl.models import Bulletin, Fact, SourceBatch, SourceStats, Window, bulletin_id
+from etl.reference.regions import load_gazetteer
+from etl.report.html import build_report
+from etl.warehouse.database import open_warehouse
+from etl.warehouse.load import load_batch
 
 UNITS = {
     "social_work_stations": "station",

@@ -19,20 +19,29 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from etl import cancel, settings
-from etl.backfill import Partition, discovery_stats, month_of, plan, progress_line, record, record_empty
-from etl.discover import Discovery, Window
-from etl.fetch import FetchSettings
-from etl.load import load_batch
-from etl.models import BulletinRef, SourceStats
-from etl.orchestration import outcome, writer_slot
-from etl.pipeline import SourceBatch, discover_source, fetch_refs
-from etl.rawzone import RawZone
-from etl.reparse import raw_pages_in_window, reparse_source
-from etl.sources import Source, load_fetch_config, load_sources
-from etl.state import read_state
-from etl.summary import summary_markdown, summary_text
-from etl.warehouse import connect, create_views, open_warehouse
+from etl import settings
+from etl.fetch.client import FetchSettings
+from etl.fetch.discover import Discovery
+from etl.fetch.rawzone import RawZone
+from etl.fetch.sources import Source, load_fetch_config, load_sources
+from etl.models import BulletinRef, SourceBatch, SourceStats, Window
+from etl.orchestration import cancel
+from etl.orchestration.backfill import (
+    Partition,
+    discovery_stats,
+    month_of,
+    plan,
+    progress_line,
+    record,
+    record_empty,
+)
+from etl.orchestration.ingest import discover_source, fetch_refs
+from etl.orchestration.reparse import raw_pages_in_window, reparse_source
+from etl.orchestration.runs import outcome, writer_slot
+from etl.report.summary import summary_markdown, summary_text
+from etl.warehouse.database import connect, create_views, open_warehouse
+from etl.warehouse.load import load_batch
+from etl.warehouse.state import read_state
 
 
 @task(cache_policy=NO_CACHE, task_run_name="discover {source.id} {window.start}..{window.end}")

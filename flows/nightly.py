@@ -14,18 +14,19 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run, task_run
 
-from etl import cancel, settings
-from etl.fetch import FetchSettings
-from etl.load import load_batch
-from etl.models import SourceStats
-from etl.orchestration import outcome, ready_groups, writer_slot
-from etl.pipeline import SourceBatch, ingest_source, window_for
-from etl.rawzone import RawZone
-from etl.report import build_report
-from etl.sources import Source, load_fetch_config, load_sources
-from etl.state import read_state
-from etl.summary import summary_markdown, summary_text
-from etl.warehouse import connect, create_views, open_warehouse, table_counts
+from etl import settings
+from etl.fetch.client import FetchSettings
+from etl.fetch.rawzone import RawZone
+from etl.fetch.sources import Source, load_fetch_config, load_sources
+from etl.models import SourceBatch, SourceStats
+from etl.orchestration import cancel
+from etl.orchestration.ingest import ingest_source, window_for
+from etl.orchestration.runs import outcome, ready_groups, writer_slot
+from etl.report.html import build_report
+from etl.report.summary import summary_markdown, summary_text
+from etl.warehouse.database import connect, create_views, open_warehouse, table_counts
+from etl.warehouse.load import load_batch
+from etl.warehouse.state import read_state
 
 
 @task(cache_policy=NO_CACHE, task_run_name="ingest {source.id}")

@@ -45,7 +45,7 @@ def everyday_names() -> list[str]:
         if len(parts) == 3:
             words[parts[0]] = (int(parts[1]), parts[2])
     sys.path.insert(0, str(ROOT / "src"))
-    from etl.regions import load_gazetteer
+    from etl.reference.regions import load_gazetteer
 
     gaz = load_gazetteer()
     out = []
@@ -54,7 +54,7 @@ def everyday_names() -> list[str]:
             continue
         count, tag = words[name]
         if not all(gaz.by_code[c].level == "county" for c in codes):
-            continue  # prefecture and province short names are rarely everyday words (the few are in regions.py)
+            continue  # prefecture and province short names are rarely everyday words (the few are in reference/regions.py)
         if tag != "ns" or count >= EVERYDAY_COUNT:
             out.append(name)
     return sorted(out)

@@ -7,7 +7,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler
 
-from .localsite import LocalSite
+from tests.localsite import LocalSite
 
 ARTICLE = "<html><body><div class='article'><h1>{title}</h1><div class='info'>2024-05-0{day}</div><div class='TRS_Editor'><p>{body}</p></div></div></body></html>"
 

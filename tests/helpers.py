@@ -7,9 +7,8 @@ import socket
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from etl.models import Bulletin, Fact, bulletin_id
-from etl.pipeline import SourceBatch
-from etl.synthetic import batch_of
+from etl.demo.synthetic import batch_of
+from etl.models import Bulletin, Fact, SourceBatch, bulletin_id
 
 
 def bulletin(source: str, path: str, published: date, text: str = "正文", idx: int = 0) -> Bulletin:

@@ -3,9 +3,9 @@ prints a line after each commit. Usage: loader_proc.py DB SOURCE FIRST_MONTH COU
 
 import sys
 
-from etl.load import load_batch
-from etl.synthetic import window_batch
-from etl.warehouse import connect, migrate
+from etl.demo.synthetic import window_batch
+from etl.warehouse.database import connect, migrate
+from etl.warehouse.load import load_batch
 
 
 def main() -> None:

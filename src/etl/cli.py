@@ -13,8 +13,8 @@ from pathlib import Path
 from types import ModuleType
 
 from etl import settings
-from etl.prefect_server import ServerStartError, TemporaryServer, start_if_needed
-from etl.sqlfiles import SqlFilesError, mart_names
+from etl.orchestration.server import ServerStartError, TemporaryServer, start_if_needed
+from etl.warehouse.sqlfiles import SqlFilesError, mart_names
 
 # Exit codes of etl run / backfill / demo (documented in the README).
 EXIT_UNRECONCILED = 1  # counts that do not add up
@@ -65,11 +65,11 @@ def _db(args: argparse.Namespace) -> Path:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from etl.charset import decode
     from etl.extract.facts import extract
     from etl.extract.lexicon import LexiconError, load_lexicon
-    from etl.parse import ParseError, parse_html, text_title
-    from etl.regions import load_gazetteer
+    from etl.fetch.charset import decode
+    from etl.parse.html import ParseError, parse_html, text_title
+    from etl.reference.regions import load_gazetteer
 
     try:
         load_lexicon()  # a broken lexicon is one error, not one per file
@@ -142,8 +142,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def _print_scorecard(db: Path) -> None:
-    from etl.report_terminal import scorecard_table
-    from etl.warehouse import connect
+    from etl.report.terminal import scorecard_table
+    from etl.warehouse.database import connect
 
     con = connect(db, read_only=True)
     try:
@@ -220,7 +220,7 @@ def _dispatch(flow_name: str, params: dict, args: argparse.Namespace) -> int:
         print(f"flow run {run.name} ({run.id}): {state.name if state else 'unknown'}{detail}")
         return 0 if state is not None and state.is_completed() else 1
     # A broken registry fails here, in a second, not after Prefect's server has started.
-    from etl.sources import load_fetch_config, load_sources
+    from etl.fetch.sources import load_fetch_config, load_sources
 
     load_sources(Path(params["registry"]))
     load_fetch_config(Path(params["registry"]))
@@ -230,11 +230,11 @@ def _dispatch(flow_name: str, params: dict, args: argparse.Namespace) -> int:
         server.wait_ready()
     if args.dask:
         flow = flow.with_options(task_runner=dask_runner(args.dask))
-    from etl import cancel
+    from etl.orchestration import cancel
 
     cancel.install()
     try:
-        from etl.orchestration import rows_of
+        from etl.orchestration.runs import rows_of
 
         state = flow(**params, return_state=True)
         # a run with a failed source is a Failed state that still carries the per-source stats
@@ -271,7 +271,7 @@ def dask_runner(address: str):
 
 def _finish(stats: list[dict], db: Path, started: float) -> int:
     from etl.models import SourceStats
-    from etl.summary import summary_text
+    from etl.report.summary import summary_text
 
     objs = [SourceStats(**s) for s in stats]
     print("\nRun summary")
@@ -307,8 +307,8 @@ def exit_code(stats: list) -> int:
 
 
 def cmd_indicators(args: argparse.Namespace) -> int:
-    from etl.report_terminal import query_mart
-    from etl.warehouse import connect
+    from etl.report.terminal import query_mart
+    from etl.warehouse.database import connect
 
     con = connect(_db(args), read_only=True)
     try:
@@ -318,8 +318,8 @@ def cmd_indicators(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from etl.report_terminal import check_report
-    from etl.warehouse import connect
+    from etl.report.terminal import check_report
+    from etl.warehouse.database import connect
 
     con = connect(_db(args), read_only=True)
     try:
@@ -330,8 +330,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from etl.report import build_report
-    from etl.warehouse import connect
+    from etl.report.html import build_report
+    from etl.warehouse.database import connect
 
     con = connect(_db(args), read_only=True)
     try:
@@ -346,14 +346,14 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    from etl.sources import load_sources
-    from etl.summary import render_table
+    from etl.fetch.sources import load_sources
+    from etl.report.summary import render_table
 
     srcs = load_sources(Path(args.sources))
     state: dict[str, tuple] = {}
     db = _db(args)
     if db.exists():
-        from etl.warehouse import connect
+        from etl.warehouse.database import connect
 
         con = connect(db, read_only=True)
         try:
@@ -484,8 +484,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:
         # imported here, not before the command: the warehouse module loads pandas and DuckDB (~1 s), which
         # would delay starting Prefect's server for the flow commands
-        from etl.sources import SourceConfigError
-        from etl.warehouse import WarehouseError
+        from etl.fetch.sources import SourceConfigError
+        from etl.warehouse.database import WarehouseError
 
         if isinstance(e, SourceConfigError | SqlFilesError | WarehouseError | ServerStartError):
             print(f"etl {args.command}: {e}", file=sys.stderr)

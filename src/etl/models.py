@@ -125,3 +125,49 @@ def bulletin_id(source_id: str, url: str, article_index: int = 0) -> str:
 
 def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Window:
+    start: date
+    end: date
+
+    def contains(self, d: date | None) -> bool:
+        return self.place(d) == "in"
+
+    def place(self, d: date | None) -> str:
+        """older | newer | in (an undated item counts as in: it is fetched and dated from its page)."""
+        if d is not None and d < self.start:
+            return "older"
+        if d is not None and d > self.end:
+            return "newer"
+        return "in"
+
+
+@dataclass
+class SourceBatch:
+    source_id: str
+    window: Window
+    stats: SourceStats
+    raw_pages: list[RawPage] = field(default_factory=list)
+    bulletins: list[Bulletin] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+    quarantine: list[dict[str, Any]] = field(default_factory=list)  # rows rejected before validation
+    refs: list[BulletinRef] = field(default_factory=list)
+    succeeded_urls: list[str] = field(default_factory=list)  # fetched or unchanged: clears earlier failures
+    outcomes: dict[str, str] = field(default_factory=dict)  # url → fetched | not_modified | failed
+    read_at: dict[str, datetime] = field(default_factory=dict)  # url → when the site answered it (200 or 304)
+    newest: date | None = None  # newest publication date seen, for the cursor
+    reparsed_urls: list[str] = field(default_factory=list)  # pages re-read from the raw zone (no fetch)
+
+    def replaced_urls(self) -> list[str]:
+        """Pages whose bulletins, facts and quarantine rows this batch replaces."""
+        return [p.url for p in self.raw_pages] + self.reparsed_urls
+
+
+@dataclass(frozen=True)
+class FetchMemory:
+    """What earlier runs left for a URL: validators for a conditional GET."""
+
+    etag: str | None = None
+    last_modified: str | None = None

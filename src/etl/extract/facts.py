@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from etl.extract.articles import split_articles
 from etl.extract.lexicon import Lexicon, load_lexicon
 from etl.extract.numbers import Quantity, find_quantities
 from etl.extract.region_resolution import Subject, document_subject, fact_region, places
+from etl.extract.textnorm import NormText, normalize, split_clauses, split_sentences
 from etl.models import Fact
-from etl.regions import Gazetteer, Mention, load_gazetteer
-from etl.textnorm import NormText, normalize, split_clauses, split_sentences
+from etl.parse.articles import split_articles
+from etl.reference.regions import Gazetteer, Mention, load_gazetteer
 
 # After a count, these start a verb or particle, so the count closes on the term before it.
 _CLOSERS = (

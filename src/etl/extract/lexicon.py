@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from etl.extract.matcher import TermMatcher
+from etl.reference.matcher import TermMatcher
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from etl.regions import COLLECTIVE, NATIONAL, Gazetteer, Mention, Region, is_city
+from etl.reference.regions import COLLECTIVE, NATIONAL, Gazetteer, Mention, Region, is_city
 
 # The level each collective word names (regions.COLLECTIVE); 各地 ("the localities") is never the speaker.
 SELF_LEVEL = {w: level for w, level in COLLECTIVE.items() if w != "各地"}

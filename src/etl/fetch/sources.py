@@ -1,0 +1,271 @@
+"""The source registry: bureau sites as data (TOML), validated with errors that name the file and field."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from etl.fetch.client import DEFAULT_CONTACT_URL, FetchSettings, user_agent
+from etl.reference.regions import load_gazetteer
+
+KINDS = ("html_list", "rss", "json_api")
+
+
+class SourceConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Politeness:
+    concurrency: int = 2  # requests in flight per host
+    delay: float = 1.0  # minimum seconds between requests to one host
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    name: str
+    kind: str
+    list_url: str
+    region: str | None = None  # issuing bureau's region; None for a newspaper covering many places
+    item_selector: str = "li"
+    link_selector: str = "a"
+    item_date_selector: str | None = None
+    next_selector: str | None = None
+    title_selector: str | None = None
+    date_selector: str | None = None
+    body_selector: str | None = None
+    encoding: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    since: date = date(2020, 1, 1)
+    max_pages: int = 50
+    obey_robots: bool = True
+    politeness: Politeness = field(default_factory=Politeness)
+    # json_api: dotted path to the list of items, field names inside an item, and the page query parameter
+    items_path: str = "data"
+    link_field: str = "url"
+    title_field: str = "title"
+    date_field: str = "date"
+    page_param: str | None = None
+
+
+_STRING_FIELDS = {
+    "item_selector",
+    "link_selector",
+    "item_date_selector",
+    "next_selector",
+    "title_selector",
+    "date_selector",
+    "body_selector",
+    "encoding",
+    "items_path",
+    "link_field",
+    "title_field",
+    "date_field",
+    "page_param",
+}
+_FIELDS = _STRING_FIELDS | {
+    "id",
+    "name",
+    "kind",
+    "list_url",
+    "region",
+    "allowed_hosts",
+    "since",
+    "max_pages",
+    "politeness",
+    "obey_robots",
+}
+
+
+def _selector_compiles(selector: str) -> bool:
+    """Selectors are compiled when the registry is read, so that a typo fails in a second with the file and
+    field named instead of crashing the run at fetch time."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    try:
+        LexborHTMLParser("<html><body></body></html>").css(selector)
+    except Exception:  # selectolax raises its own error type for any unparsable selector
+        return False
+    return True
+
+
+def parse_source(entry: dict[str, Any], origin: str) -> Source:
+    def fail(field_name: str, why: str) -> SourceConfigError:
+        return SourceConfigError(f"{origin}: source {entry.get('id', '?')!r}: field {field_name!r}: {why}")
+
+    unknown = set(entry) - _FIELDS
+    if unknown:
+        raise fail(sorted(unknown)[0], f"unknown field (known: {', '.join(sorted(_FIELDS))})")
+    for req in ("id", "name", "kind", "list_url"):
+        if not isinstance(entry.get(req), str) or not entry[req].strip():
+            raise fail(req, "required, a non-empty string")
+    if entry["kind"] not in KINDS:
+        raise fail("kind", f"{entry['kind']!r} is not one of {', '.join(KINDS)}")
+    if entry["kind"] == "json_api" and "items_path" not in entry:
+        raise fail(
+            "items_path", "required for kind json_api (dotted path to the list of items, e.g. data.list)"
+        )
+    parts = urlsplit(entry["list_url"])
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise fail("list_url", f"{entry['list_url']!r} is not an http(s) URL")
+    region = entry.get("region")
+    if region is not None and load_gazetteer().get(str(region)) is None:
+        raise fail("region", f"{region!r} is not a 6-digit division code in the gazetteer")
+    hosts = entry.get("allowed_hosts") or [parts.netloc]
+    if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
+        raise fail("allowed_hosts", "must be a list of host[:port] strings")
+    hosts = [h.lower() for h in hosts]
+    if parts.netloc.lower() not in hosts:
+        raise fail("allowed_hosts", f"does not include the list URL's host {parts.netloc!r}")
+    since = entry.get("since", date(2020, 1, 1))
+    if isinstance(since, str):
+        try:
+            since = date.fromisoformat(since)
+        except ValueError as e:
+            raise fail("since", f"{since!r} is not an ISO date") from e
+    if not isinstance(since, date):
+        raise fail("since", "must be a date (2024-01-01)")
+    if since > date.today():
+        raise fail("since", f"{since} is in the future: nothing would ever be in the window")
+    pol = entry.get("politeness", {})
+    if not isinstance(pol, dict) or set(pol) - {"concurrency", "delay"}:
+        raise fail("politeness", "a table with 'concurrency' and 'delay' only")
+    conc = pol.get("concurrency", 2)
+    delay = pol.get("delay", 1.0)
+    if not isinstance(conc, int) or isinstance(conc, bool) or not 1 <= conc <= 64:
+        raise fail("politeness.concurrency", "an integer in [1, 64]")
+    if not isinstance(delay, int | float) or isinstance(delay, bool) or delay < 0:
+        raise fail("politeness.delay", "a number of seconds >= 0")
+    max_pages = entry.get("max_pages", 50)
+    if not isinstance(max_pages, int) or isinstance(max_pages, bool) or max_pages < 1:
+        raise fail("max_pages", "an integer >= 1")
+    obey = entry.get("obey_robots", True)
+    if not isinstance(obey, bool):
+        raise fail("obey_robots", "true or false")
+    opt = {k: entry[k] for k in _STRING_FIELDS if k in entry}
+    for k, v in opt.items():
+        if not isinstance(v, str):
+            raise fail(k, "must be a string")
+        if k.endswith("_selector") and not _selector_compiles(v):
+            raise fail(k, f"{v!r} is not a CSS selector selectolax (lexbor) can parse")
+    return Source(
+        id=entry["id"],
+        name=entry["name"],
+        kind=entry["kind"],
+        list_url=entry["list_url"],
+        region=str(region) if region is not None else None,
+        allowed_hosts=tuple(hosts),
+        since=since,
+        max_pages=max_pages,
+        obey_robots=obey,
+        politeness=Politeness(concurrency=conc, delay=float(delay)),
+        **opt,
+    )
+
+
+@dataclass(frozen=True)
+class FetchConfig:
+    """The ``[fetch]`` table of a registry file: how the project introduces itself and its limits."""
+
+    contact_url: str = DEFAULT_CONTACT_URL
+    timeout: float = 20.0
+    deadline: float = 120.0
+    source_budget: float = 3600.0
+    run_budget: float = 6 * 3600.0
+    max_bytes: int = 10 * 1024 * 1024
+    retries: int = 3
+
+    def to_settings(self) -> FetchSettings:
+        return FetchSettings(
+            user_agent=user_agent(self.contact_url),
+            timeout=self.timeout,
+            deadline=self.deadline,
+            source_budget=self.source_budget,
+            max_bytes=self.max_bytes,
+            retries=self.retries,
+        )
+
+
+# [fetch] fields: (type check, what a valid value is)
+_FETCH_FIELDS = {
+    "contact_url": (lambda v: isinstance(v, str), "an http(s) or mailto: URL"),
+    "timeout": (lambda v: _number(v) and 0 < v <= 600, "seconds, a number in (0, 600]"),
+    "deadline": (lambda v: _number(v) and 0 < v <= 3600, "seconds, a number in (0, 3600]"),
+    "source_budget": (lambda v: _number(v) and 0 < v <= 86400, "seconds, a number in (0, 86400]"),
+    "run_budget": (lambda v: _number(v) and 0 < v <= 7 * 86400, "seconds, a number in (0, 604800]"),
+    "max_bytes": (lambda v: _integer(v) and 1024 <= v <= 1 << 30, "an integer of bytes in [1024, 2^30]"),
+    "retries": (lambda v: _integer(v) and 0 <= v <= 10, "an integer in [0, 10]"),
+}
+
+
+def _number(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _integer(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def load_fetch_config(path: Path) -> FetchConfig:
+    """The first ``[fetch]`` table found in the registry (file or directory), else defaults."""
+    files = sorted(path.glob("*.toml")) if path.is_dir() else [path]
+    for f in files:
+        try:
+            data = tomllib.loads(f.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+            raise SourceConfigError(f"{f}: cannot read registry: {e}") from e
+        table = data.get("fetch")
+        if table is None:
+            continue
+        unknown = set(table) - set(_FETCH_FIELDS)
+        if unknown:
+            raise SourceConfigError(f"{f}: [fetch]: unknown field {sorted(unknown)[0]!r}")
+        for name, value in table.items():
+            ok, valid = _FETCH_FIELDS[name]
+            if not ok(value):
+                raise SourceConfigError(f"{f}: [fetch]: field {name!r} = {value!r}: expected {valid}")
+        cfg = FetchConfig(**table)
+        if not cfg.contact_url.startswith(("http://", "https://", "mailto:")):
+            raise SourceConfigError(f"{f}: [fetch]: field 'contact_url': an http(s) or mailto: URL")
+        return cfg
+    return FetchConfig()
+
+
+def load_sources(path: Path, substitutions: dict[str, str] | None = None) -> list[Source]:
+    """Sources from one TOML file or every ``*.toml`` in a directory (``[[source]]`` tables).
+
+    ``substitutions`` fills ``{name}`` placeholders (the demo's ephemeral ports) before parsing.
+    """
+    files = sorted(path.glob("*.toml")) if path.is_dir() else [path]
+    if not files:
+        raise SourceConfigError(f"{path}: no *.toml source files")
+    out: list[Source] = []
+    seen: dict[str, str] = {}
+    for f in files:
+        try:
+            raw = f.read_text(encoding="utf-8")
+        except OSError as e:
+            raise SourceConfigError(f"{f}: cannot read: {e}") from e
+        except UnicodeDecodeError as e:
+            raise SourceConfigError(f"{f}: not UTF-8 (byte {e.start}): save the registry as UTF-8") from e
+        for k, v in (substitutions or {}).items():
+            raw = raw.replace("{" + k + "}", v)
+        try:
+            data = tomllib.loads(raw)
+        except tomllib.TOMLDecodeError as e:
+            raise SourceConfigError(f"{f}: not valid TOML: {e}") from e
+        entries = data.get("source")
+        if not isinstance(entries, list) or not entries:
+            raise SourceConfigError(f"{f}: expected one or more [[source]] tables")
+        for i, entry in enumerate(entries):
+            src = parse_source(entry, f"{f} [[source]] #{i + 1}")
+            if src.id in seen:
+                raise SourceConfigError(f"{f}: source id {src.id!r} already defined in {seen[src.id]}")
+            seen[src.id] = str(f)
+            out.append(src)
+    return out

@@ -1,0 +1,146 @@
+"""Backfill planning and partition state: a window split into source x month partitions, each run as a unit,
+recorded when done, skipped when done unless asked."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import duckdb
+
+from etl.models import SourceStats, Window
+
+REPROCESS = ("missing", "failed", "all")
+
+
+@dataclass(frozen=True)
+class Partition:
+    source_id: str
+    month: str  # YYYY-MM
+    window: Window  # the month clipped to the backfill's window
+
+    @property
+    def name(self) -> str:
+        return f"{self.source_id} {self.month}"
+
+
+def months(start: date, end: date) -> list[tuple[str, Window]]:
+    """Calendar months touching [start, end], each clipped to it."""
+    if end < start:
+        raise ValueError(f"backfill window ends ({end}) before it starts ({start})")
+    out = []
+    y, m = start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        first = date(y, m, 1)
+        last = date(y, m, calendar.monthrange(y, m)[1])
+        out.append((f"{y:04d}-{m:02d}", Window(max(first, start), min(last, end))))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def plan(
+    con: duckdb.DuckDBPyConnection, source_ids: list[str], start: date, end: date, mode: str, reprocess: str
+) -> tuple[list[Partition], list[Partition]]:
+    """(partitions to run, partitions skipped because their state says so)."""
+    if reprocess not in REPROCESS:
+        raise ValueError(f"reprocess must be one of {', '.join(REPROCESS)}, not {reprocess!r}")
+    status = {
+        (s, p): st
+        for s, p, st in con.execute(
+            "select source_id, partition, status from backfill_partition where mode = ?", [mode]
+        ).fetchall()
+    }
+    todo, skipped = [], []
+    for sid in source_ids:
+        for month, window in months(start, end):
+            part = Partition(sid, month, window)
+            st = status.get((sid, month))
+            run = (
+                reprocess == "all"
+                or (reprocess == "missing" and st != "done")
+                or (reprocess == "failed" and st == "failed")
+            )
+            (todo if run else skipped).append(part)
+    return todo, skipped
+
+
+def record(
+    con: duckdb.DuckDBPyConnection,
+    part: Partition,
+    mode: str,
+    status: str,
+    run_id: str,
+    started: datetime,
+    pages: int,
+    facts: int,
+    error: str | None = None,
+) -> None:
+    con.execute("begin transaction")
+    con.execute(
+        "delete from backfill_partition where source_id = ? and partition = ? and mode = ?",
+        [part.source_id, part.month, mode],
+    )
+    con.execute(
+        "insert into backfill_partition values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [part.source_id, part.month, mode, status, run_id, started, datetime.now(UTC), pages, facts, error],
+    )
+    con.execute("commit")
+
+
+def month_of(d: date | None, parts: list[Partition]) -> str:
+    """The partition month of a publication date; undated pages go to the latest partition."""
+    if d is None:
+        return parts[-1].month
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+def record_empty(
+    con: duckdb.DuckDBPyConnection,
+    parts: list[Partition],
+    mode: str,
+    run_id: str,
+    unseen: dict[str, str] | None = None,
+) -> None:
+    """Partitions with nothing to fetch or re-read are done at once, without a task each; but a month of a
+    source whose discovery failed (``unseen``: source id → error) is not known to be empty: it is failed, so
+    ``--reprocess failed`` (or missing) visits it again."""
+    now = datetime.now(UTC)
+    unseen = unseen or {}
+    for p in parts:
+        if p.source_id in unseen:
+            record(con, p, mode, "failed", run_id, now, 0, 0, unseen[p.source_id])
+        else:
+            record(con, p, mode, "done", run_id, now, 0, 0)
+
+
+def discovery_stats(source_id: str, failures: list[dict], skips: list[dict]) -> SourceStats | None:
+    """The run-summary row of a backfill discovery that did not see the whole list (list pages failed, robots
+    refused them, a site down), so that the run reports it and fails."""
+    if not failures and not skips:
+        return None
+    faults = [
+        {"url": f["url"], "status": f.get("status", ""), "error": f["error"], "stage": "discover"}
+        for f in failures
+    ]
+    faults += [{"url": k["url"], "status": "", "error": k["reason"], "stage": "discover"} for k in skips]
+    return SourceStats(
+        source_id=f"{source_id} (discovery)",
+        discovered=len(faults),
+        failed=len(faults),
+        failures=faults,
+    )
+
+
+def progress_line(done: int, total: int, started: float, now: float | None = None) -> str:
+    """``backfill: 12/40 partitions (30%), ETA 1m05s`` from the pace so far."""
+    import time
+
+    now = time.monotonic() if now is None else now
+    pct = 100 * done // total if total else 100
+    if done == 0 or done >= total:
+        eta = "done" if done >= total else "ETA unknown"
+    else:
+        secs = int((now - started) / done * (total - done))
+        eta = f"ETA {secs // 60}m{secs % 60:02d}s"
+    return f"backfill: {done}/{total} partitions ({pct}%), {eta}"

@@ -1,0 +1,288 @@
+"""One source batch from discovery to validated facts, as plain functions (the flow only wires them)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urljoin
+
+from etl.extract.facts import Extraction, extract
+from etl.extract.region_resolution import UNPLACED_REASONS
+from etl.fetch.charset import decode
+from etl.fetch.client import Fetcher, FetchResult, FetchSettings
+from etl.fetch.discover import Discovery, discover
+from etl.fetch.rawzone import RawZone
+from etl.fetch.robots import Robots, is_unreachable
+from etl.fetch.sources import Source
+from etl.models import (
+    Bulletin,
+    BulletinRef,
+    FetchMemory,
+    RawPage,
+    SourceBatch,
+    SourceStats,
+    Window,
+    url_key,
+)
+from etl.orchestration.cancel import cancellable
+from etl.parse.html import ParseError, parse_html, to_bulletins
+
+
+def window_for(source: Source, cursor: date | None, logical_date: date, lag_days: int) -> Window:
+    """From the cursor minus a lag (bureaus revise recent pages), never before the source's ``since``."""
+    start = source.since if cursor is None else max(source.since, cursor - timedelta(days=lag_days))
+    return Window(start=start, end=logical_date)
+
+
+def ingest_source(
+    source: Source,
+    window: Window,
+    raw: RawZone,
+    memory: dict[str, FetchMemory] | None = None,
+    retry_urls: list[str] | None = None,
+    settings: FetchSettings | None = None,
+) -> SourceBatch:
+    """Discover the window's bulletins, fetch them, store them raw, parse and extract."""
+    return asyncio.run(_ingest(source, window, raw, memory or {}, retry_urls or [], settings, None))
+
+
+def discover_source(source: Source, window: Window, settings: FetchSettings | None = None) -> Discovery:
+    """Discovery alone (a backfill discovers a long window once and fetches it month by month)."""
+
+    async def go() -> Discovery:
+        async with Fetcher(settings) as fetcher:
+            robots = Robots(fetcher, fetcher.settings.user_agent) if source.obey_robots else None
+            return await discover(source, fetcher, window, robots)
+
+    return asyncio.run(go())
+
+
+def fetch_refs(
+    source: Source,
+    window: Window,
+    refs: list[BulletinRef],
+    raw: RawZone,
+    memory: dict[str, FetchMemory] | None = None,
+    settings: FetchSettings | None = None,
+) -> SourceBatch:
+    """Fetch, store, parse and extract already discovered bulletins."""
+    return asyncio.run(_ingest(source, window, raw, memory or {}, [], settings, Discovery(refs=list(refs))))
+
+
+async def _ingest(
+    source: Source,
+    window: Window,
+    raw: RawZone,
+    memory: dict[str, FetchMemory],
+    retry_urls: list[str],
+    settings: FetchSettings | None,
+    found: Discovery | None,
+) -> SourceBatch:
+    stats = SourceStats(source_id=source.id)
+    batch = SourceBatch(source_id=source.id, window=window, stats=stats)
+    async with Fetcher(settings) as fetcher:
+        robots = Robots(fetcher, fetcher.settings.user_agent) if source.obey_robots else None
+        if found is None:
+            found = await cancellable(discover(source, fetcher, window, robots))
+        for s in found.skips:
+            stats.skips.append({"url": s["url"], "reason": s["reason"], "stage": "discover"})
+            stats.discovered += 1
+            stats.skipped += 1
+            batch.outcomes[s["url"]] = "skipped"
+        for f in found.failures:
+            # A list page that failed is a known page not fetched: it counts as discovered and failed.
+            stats.failures.append(
+                {"url": f["url"], "status": f["status"], "error": f["error"], "stage": "discover"}
+            )
+            stats.discovered += 1
+            stats.failed += 1
+            batch.outcomes[f["url"]] = "failed"
+        refs = list(found.refs)
+        known = {url_key(r.url) for r in refs}
+        # Pages that failed in an earlier run are tried again even if the list no longer shows them.
+        refs += [BulletinRef(source.id, urljoin(source.list_url, k)) for k in retry_urls if k not in known]
+        batch.refs = refs
+        stats.discovered += len(refs)
+
+        async def one(ref: BulletinRef) -> tuple[BulletinRef, FetchResult | str]:
+            if robots is not None:
+                reason = await robots.check(
+                    ref.url, source.allowed_hosts, source.politeness.concurrency, source.politeness.delay
+                )
+                if reason:
+                    return ref, reason
+            mem = memory.get(url_key(ref.url), FetchMemory())
+            res = await fetcher.get(
+                ref.url,
+                source.allowed_hosts,
+                source.politeness.concurrency,
+                source.politeness.delay,
+                etag=mem.etag,
+                last_modified=mem.last_modified,
+            )
+            return ref, res
+
+        results = await _within_budget(refs, one, fetcher.settings)
+    for ref, res in results:
+        _handle(source, ref, res, raw, batch)
+    return batch
+
+
+async def _within_budget(
+    refs: list[BulletinRef], one: Any, settings: FetchSettings
+) -> list[tuple[BulletinRef, FetchResult | str]]:
+    """Fetch every ref, but only for as long as the source's budget (and what is left of the run's) allows: the
+    pages still in flight then fail, named, and are retried next run, instead of holding the run."""
+    budget = settings.source_budget
+    if settings.run_deadline is not None:
+        budget = min(budget, settings.run_deadline - time.time())
+    tasks = [asyncio.ensure_future(one(r)) for r in refs]
+    if not tasks:
+        return []
+    try:
+        done, pending = await cancellable(asyncio.wait(tasks, timeout=max(0.0, budget)))
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    for t in pending:
+        t.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    why = f"budget exceeded: the source's pages took longer than {budget:.0f}s (run or source budget in [fetch])"
+    return [
+        t.result() if t in done else (r, FetchResult(url=r.url, status=0, error=why))
+        for r, t in zip(refs, tasks, strict=True)
+    ]
+
+
+def _handle(
+    source: Source, ref: BulletinRef, res: FetchResult | str, raw: RawZone, batch: SourceBatch
+) -> None:
+    stats = batch.stats
+    if isinstance(res, str) and is_unreachable(res):  # the host could not be reached: a failure, retried
+        stats.failed += 1
+        batch.outcomes[ref.url] = "failed"
+        stats.failures.append({"url": ref.url, "status": "", "error": res, "stage": "fetch"})
+        return
+    if isinstance(res, str):  # not fetched, for the reason given (robots.txt)
+        stats.skipped += 1
+        stats.skips.append({"url": ref.url, "reason": res, "stage": "fetch"})
+        batch.outcomes[ref.url] = "skipped"
+        return
+    if res.not_modified:
+        stats.not_modified += 1
+        batch.outcomes[ref.url] = "not_modified"
+        batch.read_at[ref.url] = res.fetched_at
+        batch.succeeded_urls.append(ref.url)
+        return
+    if not res.ok:
+        stats.failed += 1
+        batch.outcomes[ref.url] = "failed"
+        stats.failures.append(
+            {"url": ref.url, "status": str(res.status), "error": res.error or "", "stage": "fetch"}
+        )
+        return
+    stats.fetched += 1
+    batch.outcomes[ref.url] = "fetched"
+    batch.read_at[ref.url] = res.fetched_at
+    batch.succeeded_urls.append(ref.url)
+    body = res.body or b""
+    digest, rel = raw.put(body)  # stored before anything is parsed
+    text, encoding = decode(body, res.headers.get("content-type"), source.encoding)
+    batch.raw_pages.append(
+        RawPage(
+            source_id=source.id,
+            url=ref.url,
+            status=res.status,
+            content_hash=digest,
+            fetched_at=res.fetched_at,
+            encoding=encoding,
+            headers=res.headers,
+            size=len(body),
+            path=rel,
+        )
+    )
+    bulletins = parse_page(source, ref, text, digest, res.fetched_at, batch)
+    batch.bulletins.extend(bulletins)
+    for b in bulletins:
+        add_extraction(batch, b, extract_bulletin(b))
+        if b.published and (batch.newest is None or b.published > batch.newest):
+            batch.newest = b.published
+
+
+# A decoded page with more undecodable characters than this share is mojibake (a lying charset header, mixed
+# encodings): its numbers and places cannot be trusted, so it is quarantined rather than read.
+_MAX_REPLACEMENT_SHARE = 0.01
+_MIN_REPLACEMENTS = 20
+
+
+def parse_page(
+    source: Source, ref: BulletinRef, text: str, digest: str, fetched_at, batch: SourceBatch
+) -> list[Bulletin]:
+    bad = text.count("\ufffd")
+    if bad >= _MIN_REPLACEMENTS and bad > _MAX_REPLACEMENT_SHARE * len(text):
+        batch.quarantine.append(
+            {
+                "layer": "parse",
+                "source_id": source.id,
+                "record_key": url_key(ref.url),
+                "check": "decode",
+                "reason": f"{ref.url}: {bad} of {len(text)} characters could not be decoded (charset wrong or "
+                "mixed); set the source's encoding",
+                "row": {"url": ref.url, "content_hash": digest},
+            }
+        )
+        return []
+    try:
+        page = parse_html(text, source.title_selector, source.date_selector, source.body_selector)
+    except ParseError as e:
+        batch.quarantine.append(
+            {
+                "layer": "parse",
+                "source_id": source.id,
+                # the page's identity, so that a later fetch or re-parse of it replaces this row
+                "record_key": url_key(ref.url),
+                "check": "main_text",
+                "reason": f"{ref.url}: {e}",
+                "row": {"url": ref.url, "content_hash": digest},
+            }
+        )
+        return []
+    bulletins = to_bulletins(
+        source.id, ref.url, page, source.region, ref.published, ref.title, digest, fetched_at
+    )
+    batch.stats.parsed += len(bulletins)
+    return bulletins
+
+
+def add_extraction(batch: SourceBatch, b: Bulletin, result: Extraction) -> None:
+    """Placed facts go to the batch; numbers whose region is undecided (or another place's) go to the
+    quarantine with their evidence, so a later rule or a source's ``region`` recovers them on a re-parse."""
+    batch.facts.extend(result.facts)
+    for f in result.unplaced:
+        reason = UNPLACED_REASONS[f.region_basis]
+        batch.quarantine.append(
+            {
+                "layer": "extract",
+                "source_id": batch.source_id,
+                "record_key": b.bulletin_id,
+                "check": f"region_{f.region_basis}",
+                "reason": f"{b.url}: {f.indicator} {f.value:g}: {reason}: {f.evidence[:120]}",
+                "row": {"url": b.url, **f.as_dict()},
+            }
+        )
+
+
+def extract_bulletin(b: Bulletin) -> Extraction:
+    return extract(
+        b.text,
+        bulletin_id=b.bulletin_id,
+        title=b.title,
+        issuer_region=b.issuer_region,
+        published=b.published,
+        region_hint=b.region_hint,
+        split=False,
+    )

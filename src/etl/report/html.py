@@ -1,0 +1,300 @@
+"""A static HTML report of the marts: one file, scripts and styles inlined, charts as inline SVG, no network.
+
+Opens in any browser from disk. Charts are drawn here (SVG) rather than by a charting library so the page needs
+nothing at view time and stays small: bar charts show the top regions of each level, trend charts the regions
+whose series has at least two points.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from etl.report.summary import format_value
+from etl.report.terminal import SCORECARD_COLUMNS
+
+MAX_BARS = 30  # per chart; the rest is summarised in a note
+MAX_TRENDS = 120  # small multiples per report
+STALE_DAYS = 365
+LEVELS = [("province", "省级"), ("prefecture", "地市级"), ("county", "县级"), ("country", "全国")]
+RATIOS = [
+    ("funding_per_station", "每站资金(元)"),
+    ("social_workers_per_station", "每站社工"),
+    ("people_served_per_social_worker", "每名社工服务人次"),
+    ("volunteers_per_social_worker", "每名社工对应志愿者"),
+]
+_CSS = """
+body{font-family:"Noto Sans CJK SC","Source Han Sans SC","WenQuanYi Micro Hei","WenQuanYi Zen Hei","PingFang SC",
+"Microsoft YaHei","Hiragino Sans GB",sans-serif;margin:24px;color:#1f2933;background:#fafbfc}
+h1{font-size:24px;margin:0 0 8px}h2{font-size:19px;margin:28px 0 8px;border-bottom:2px solid #d9e2ec;padding-bottom:4px}
+h3{font-size:15px;margin:14px 0 4px}.meta{color:#52606d;font-size:13px}
+.cards{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0}.card{background:#fff;border:1px solid #d9e2ec;border-radius:6px;
+padding:8px 14px;min-width:110px}.card b{display:block;font-size:20px}.bad{color:#b42318}
+table{border-collapse:collapse;background:#fff;font-size:13px;margin:6px 0}th,td{border:1px solid #d9e2ec;padding:3px 7px;
+text-align:right;white-space:nowrap}th{background:#f0f4f8;cursor:pointer;position:sticky;top:0}td.l,th.l{text-align:left}
+tr.stale td{background:#fff4e5}a{color:#1d4ed8;text-decoration:none}a:hover{text-decoration:underline}
+.charts{display:flex;flex-wrap:wrap;gap:18px}.chart{background:#fff;border:1px solid #d9e2ec;border-radius:6px;padding:8px}
+.trends{display:flex;flex-wrap:wrap;gap:10px}.trend{background:#fff;border:1px solid #d9e2ec;border-radius:6px;padding:4px}
+.note{color:#7b8794;font-size:12px}svg text{font-family:inherit}
+"""
+_JS = """
+document.querySelectorAll('table.sortable').forEach(function(t){
+  t.querySelectorAll('th').forEach(function(th,i){
+    th.addEventListener('click',function(){
+      var rows=Array.from(t.tBodies[0].rows), asc=th.dataset.asc!=='1';
+      rows.sort(function(a,b){
+        var x=a.cells[i].dataset.v, y=b.cells[i].dataset.v;
+        var nx=parseFloat(x), ny=parseFloat(y);
+        if(x===''||x===undefined) return 1; if(y===''||y===undefined) return -1;
+        var c=(!isNaN(nx)&&!isNaN(ny))?nx-ny:String(x).localeCompare(String(y),'zh');
+        return asc?c:-c;});
+      rows.forEach(function(r){t.tBodies[0].appendChild(r);});
+      th.dataset.asc=asc?'1':'0';
+    });
+  });
+});
+"""
+
+
+@dataclass
+class ReportResult:
+    path: Path
+    bytes: int
+    regions: int
+    bar_charts: int
+    trend_charts: int
+
+
+def e(v: object) -> str:
+    return html.escape("" if v is None else str(v), quote=True)
+
+
+def build_report(con: duckdb.DuckDBPyConnection, out_dir: Path, run_info: dict | None = None) -> ReportResult:
+    """Write ``out_dir/index.html`` from the marts of ``con``; ``out_dir`` naming an ``.html`` file (existing or
+    not) is written as that file."""
+    name = "index.html"
+    if out_dir.suffix.lower() in (".html", ".htm") or out_dir.is_file():
+        out_dir, name = out_dir.parent, out_dir.name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    indicators = con.execute(
+        "select code, name_zh, unit, additive from dim_indicator order by code"
+    ).fetchall()
+    latest = con.execute(
+        "select region_code, region_name, region_level, indicator, value, unit, qualifier, as_of, source_url, "
+        "evidence from mart_region_indicator_latest"
+    ).fetchall()
+    cell = {(r[0], r[3]): r for r in latest}
+    card_cols = [c for c, _ in SCORECARD_COLUMNS] + [c for c, _ in RATIOS]
+    card = con.execute(
+        f"select region_code, region_name, region_level, {', '.join(card_cols)} from mart_region_scorecard "
+        "order by province_code, region_level, region_code"
+    ).fetchall()
+    parts = [_header(con, run_info, len(card))]
+    bars: list[str] = []
+    for code, name_zh, _unit, _ in indicators:
+        rows = [r for r in latest if r[3] == code]
+        if not rows:
+            continue
+        bars += _bar_charts(code, name_zh, rows)
+    parts.append("<h2 id='charts'>各指标地区对比</h2>" + ("".join(bars) or "<p class='note'>暂无数据</p>"))
+    trends = _trend_charts(con, {c: n for c, n, _, _ in indicators})
+    parts.append(
+        "<h2 id='trends'>趋势（至少两个观测点）</h2><div class='trends'>" + "".join(trends) + "</div>"
+        if trends
+        else "<h2 id='trends'>趋势</h2><p class='note'>暂无两期以上的数据</p>"
+    )
+    parts.append(_scorecard_table(card, cell))
+    parts.append(_freshness(con))
+    parts.append(_quarantine(con))
+    page = (
+        "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>社会工作指标报告</title><style>{_CSS}</style></head><body>"
+        + "".join(parts)
+        + f"<script>{_JS}</script></body></html>"
+    )
+    path = out_dir / name
+    path.write_text(page, encoding="utf-8")
+    return ReportResult(path, path.stat().st_size, len(card), sum(b.count("<svg") for b in bars), len(trends))
+
+
+def _header(con: duckdb.DuckDBPyConnection, run_info: dict | None, regions: int) -> str:
+    counts = con.execute(
+        "select count(distinct source_id), coalesce(sum(discovered), 0), coalesce(sum(fetched), 0), "
+        "coalesce(sum(not_modified), 0), coalesce(sum(skipped), 0), coalesce(sum(failed), 0), "
+        "coalesce(sum(facts), 0) from load_audit"
+    ).fetchone()
+    sources = [r[0] for r in con.execute("select distinct source_id from bulletin order by 1").fetchall()]
+    facts = con.execute("select count(*) from fact").fetchone()[0]
+    quarantined = con.execute("select count(*) from quarantine").fetchone()[0]
+    reconciled = counts[1] == counts[2] + counts[3] + counts[4] + counts[5]
+    when = (run_info or {}).get("when") or datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    cards = [
+        ("地区", regions),
+        ("事实", facts),
+        ("来源", len(sources)),
+        ("发现页面", counts[1]),
+        ("抓取", counts[2]),
+        ("未变化(304)", counts[3]),
+        ("跳过", counts[4]),
+        ("失败", counts[5]),
+    ]
+    html_cards = "".join(f"<div class='card'>{e(k)}<b>{e(v)}</b></div>" for k, v in cards)
+    q_class = " bad" if quarantined else ""
+    html_cards += (
+        f"<div class='card{q_class}'>隔离行<b><a href='#quarantine'>{quarantined}</a></b></div>"
+        f"<div class='card'>对账<b class='{'' if reconciled else 'bad'}'>"
+        f"{'一致' if reconciled else '不一致'}</b></div>"
+    )
+    return (
+        f"<h1>社会工作指标报告</h1><p class='meta'>生成时间 {e(when)} · 来源：{e('、'.join(sources))}</p>"
+        f"<div class='cards' id='run'>{html_cards}</div>"
+        "<p class='note'>≥ 表示“余/超/以上”，~ 表示“约/近”，&lt; 表示“不足/不到”。每个数值链接到原文，悬停查看证据句。</p>"
+    )
+
+
+def _bar_charts(code: str, name_zh: str, rows: list) -> list[str]:
+    out = []
+    for level, level_zh in LEVELS:
+        items = sorted((r for r in rows if r[2] == level), key=lambda r: (-r[4], r[0]))
+        if not items:
+            continue
+        shown = items[:MAX_BARS]
+        top = max(r[4] for r in shown) or 1
+        bar_h, label_w, width = 18, 150, 560
+        height = bar_h * len(shown) + 10
+        svg = [
+            f"<svg class='bar-chart' data-indicator='{e(code)}' data-level='{level}' width='{width}' "
+            f"height='{height}' role='img' aria-label='{e(name_zh)} {level_zh}'>"
+        ]
+        for i, r in enumerate(shown):
+            y = 5 + i * bar_h
+            w = max(1.0, (width - label_w - 110) * r[4] / top)
+            label = format_value(r[4], r[6], r[5])
+            svg.append(
+                f"<a href='{e(r[8])}'><title>{e(r[9])}</title>"
+                f"<text x='{label_w - 6}' y='{y + 13}' text-anchor='end' font-size='12'>{e(r[1])}</text>"
+                f"<rect class='bar' x='{label_w}' y='{y + 2}' width='{w:.1f}' height='{bar_h - 5}' fill='#3b82f6'/>"
+                f"<text x='{label_w + w + 4:.1f}' y='{y + 13}' font-size='12'>{e(label)}</text></a>"
+            )
+        svg.append("</svg>")
+        note = (
+            f"<p class='note'>前 {MAX_BARS} 名，共 {len(items)} 个地区</p>" if len(items) > MAX_BARS else ""
+        )
+        out.append(f"<div class='chart'><h3>{e(name_zh)} · {level_zh}</h3>{''.join(svg)}{note}</div>")
+    return ["<div class='charts'>" + "".join(out) + "</div>"] if out else []
+
+
+def _trend_charts(con: duckdb.DuckDBPyConnection, names: dict[str, str]) -> list[str]:
+    series = con.execute(
+        """select region_code, any_value(region_name), indicator, list(as_of order by as_of),
+                  list(value order by as_of), list(qualifier order by as_of), any_value(unit)
+           from mart_indicator_trend group by region_code, indicator having count(*) >= 2
+           order by region_code, indicator limit ?""",
+        [MAX_TRENDS],
+    ).fetchall()
+    out = []
+    w, h, pad = 240, 110, 28
+    for _code, region, ind, dates, values, quals, unit in series:
+        lo, hi = min(values), max(values)
+        span = (hi - lo) or 1
+        t0, t1 = dates[0].toordinal(), dates[-1].toordinal()
+        tspan = (t1 - t0) or 1
+        pts = [
+            (pad + (w - 2 * pad) * (d.toordinal() - t0) / tspan, h - pad - (h - 2 * pad) * (v - lo) / span)
+            for d, v in zip(dates, values, strict=True)
+        ]
+        poly = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
+        dots = "".join(
+            f"<circle cx='{x:.1f}' cy='{y:.1f}' r='3' fill='#2563eb'><title>{d} {e(format_value(v, q, unit))}"
+            f"</title></circle>"
+            for (x, y), d, v, q in zip(pts, dates, values, quals, strict=True)
+        )
+        out.append(
+            f"<div class='trend'><svg class='trend-chart' width='{w}' height='{h}'>"
+            f"<text x='6' y='14' font-size='12'>{e(region)} · {e(names.get(ind, ind))}</text>"
+            f"<polyline points='{poly}' fill='none' stroke='#2563eb' stroke-width='2'/>{dots}"
+            f"<text x='{pad}' y='{h - 8}' font-size='10'>{dates[0]}</text>"
+            f"<text x='{w - pad}' y='{h - 8}' font-size='10' text-anchor='end'>{dates[-1]}</text>"
+            f"<text x='{w - 6}' y='14' font-size='10' text-anchor='end'>{e(format_value(values[-1], quals[-1], unit))}"
+            f"</text></svg></div>"
+        )
+    return out
+
+
+def _scorecard_table(card: list, cell: dict) -> str:
+    heads = ["<th class='l'>代码</th><th class='l'>地区</th><th class='l'>级别</th>"]
+    heads += [f"<th>{e(t)}</th>" for _, t in SCORECARD_COLUMNS]
+    heads += [f"<th>{e(t)}</th>" for _, t in RATIOS]
+    body = []
+    n_ind = len(SCORECARD_COLUMNS)
+    for row in card:
+        code, name, level = row[0], row[1], row[2]
+        tds = [
+            f"<td class='l' data-v='{e(code)}'>{e(code)}</td><td class='l' data-v='{e(name)}'>{e(name)}</td>"
+            f"<td class='l' data-v='{e(level)}'>{e(level)}</td>"
+        ]
+        for (ind, _), value in zip(SCORECARD_COLUMNS, row[3 : 3 + n_ind], strict=True):
+            f = cell.get((code, ind))
+            if value is None or f is None:
+                tds.append("<td data-v=''></td>")
+                continue
+            tds.append(
+                f"<td data-v='{value}'><a href='{e(f[8])}' title='{e(f[9])}（{e(f[7])}）'>"
+                f"{e(format_value(value, f[6], f[5]))}</a></td>"
+            )
+        for value in row[3 + n_ind :]:
+            tds.append(
+                f"<td data-v='{'' if value is None else value}'>{'' if value is None else f'{value:,.2f}'}</td>"
+            )
+        body.append(f"<tr data-region='{e(code)}'>{''.join(tds)}</tr>")
+    return (
+        "<h2 id='scorecard'>地区指标总表</h2><p class='note'>点击表头排序；数值链接到来源公告，悬停显示证据句和日期。</p>"
+        f"<table class='sortable' id='scorecard-table'><thead><tr>{''.join(heads)}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def _freshness(con: duckdb.DuckDBPyConnection) -> str:
+    rows = con.execute(
+        "select source_id, latest_bulletin, bulletins, last_successful_fetch, days_since_latest_bulletin, "
+        "pages_waiting_retry from mart_source_freshness order by source_id"
+    ).fetchall()
+    body = "".join(
+        f"<tr class='{'stale' if (r[4] or 0) > STALE_DAYS else ''}'><td class='l'>{e(r[0])}</td><td>{e(r[1])}</td>"
+        f"<td>{e(r[2])}</td><td>{e(str(r[3])[:16])}</td><td>{e(r[4])}</td><td>{e(r[5])}</td></tr>"
+        for r in rows
+    )
+    return (
+        "<h2 id='freshness'>数据新鲜度</h2>"
+        f"<p class='note'>最新公告超过 {STALE_DAYS} 天的来源以橙色标出。</p>"
+        "<table id='freshness-table'><thead><tr><th class='l'>来源</th><th>最新公告</th><th>公告数</th>"
+        "<th>最近成功抓取</th><th>距最新公告天数</th><th>待重试页面</th></tr></thead>"
+        f"<tbody>{body}</tbody></table>"
+    )
+
+
+def _quarantine(con: duckdb.DuckDBPyConnection) -> str:
+    summary = con.execute(
+        "select layer, check_name, count(*) from quarantine group by all order by 3 desc, 1, 2"
+    ).fetchall()
+    rows = con.execute(
+        "select layer, source_id, record_key, check_name, reason from quarantine order by layer, source_id, record_key "
+        "limit 500"
+    ).fetchall()
+    s = "".join(
+        f"<tr><td class='l'>{e(a)}</td><td class='l'>{e(b)}</td><td>{c}</td></tr>" for a, b, c in summary
+    )
+    r = "".join("<tr>" + "".join(f"<td class='l'>{e(v)}</td>" for v in row) + "</tr>" for row in rows)
+    return "<h2 id='quarantine'>隔离区</h2>" + (
+        f"<table><thead><tr><th class='l'>层</th><th class='l'>检查</th><th>行数</th></tr></thead><tbody>{s}"
+        "</tbody></table><table id='quarantine-table'><thead><tr><th class='l'>层</th><th class='l'>来源</th>"
+        f"<th class='l'>记录</th><th class='l'>检查</th><th class='l'>原因</th></tr></thead><tbody>{r}</tbody>"
+        "</table>"
+        if summary
+        else "<p>没有被隔离的行。</p>"
+    )

@@ -1,0 +1,160 @@
+"""Terminal views of the warehouse: the scorecard, mart queries and the check report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import duckdb
+
+from etl.report.summary import SUMMARY_COLUMNS, format_value, render_table
+
+# Short column titles so eleven indicators fit a terminal.
+SCORECARD_COLUMNS = [
+    ("social_work_stations", "社工站"),
+    ("station_coverage_rate", "建成率"),
+    ("social_work_orgs", "社工机构"),
+    ("community_social_orgs", "社区社会组织"),
+    ("social_workers", "社工"),
+    ("certified_social_workers", "持证社工"),
+    ("volunteers", "志愿者"),
+    ("service_projects", "服务项目"),
+    ("service_activities", "活动场次"),
+    ("people_served", "服务人次"),
+    ("funding", "资金(元)"),
+]
+
+
+def scorecard_table(con: duckdb.DuckDBPyConnection) -> str:
+    """One row per region, one column per indicator; qualifiers shown (≥ more than, ~ about, < less than)."""
+    latest = con.execute(
+        "select region_code, indicator, value, qualifier, unit from mart_region_indicator_latest"
+    ).fetchall()
+    cell = {(r, i): format_value(v, q, u) for r, i, v, q, u in latest}
+    regions = con.execute(
+        """select region_code, region_name, region_level from mart_region_scorecard
+           order by province_code, case region_level when 'country' then 0 when 'province' then 1
+                    when 'prefecture' then 2 else 3 end, region_code"""
+    ).fetchall()
+    headers = ["代码", "地区", *(t for _, t in SCORECARD_COLUMNS)]
+    rows = [
+        [code, name, *(cell.get((code, c), "") for c, _ in SCORECARD_COLUMNS)] for code, name, _ in regions
+    ]
+    return render_table(headers, rows, right=set(range(2, len(headers)))) + f"\n{len(rows)} regions"
+
+
+def query_mart(con: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> int:
+    where, params = [], []
+    cols = {r[0] for r in con.execute(f"describe {args.view}").fetchall()}
+    if args.indicator and "indicator" in cols:
+        where.append("indicator = ?")
+        params.append(args.indicator)
+    if args.region:
+        where.append("(region_code = ? or region_name = ?)")
+        params += [args.region, args.region]
+    if args.level:
+        where.append("region_level = ?")
+        params.append(args.level)
+    if args.province:
+        where.append("province_code = ?")
+        params.append(args.province)
+    sql = f"select * from {args.view}" + (" where " + " and ".join(where) if where else "") + " order by all"
+    if args.format == "parquet":
+        if not args.out:
+            print("etl indicators: --format parquet needs --out FILE", file=sys.stderr)
+            return 2
+        con.execute(f"copy ({sql}) to '{_quote(args.out)}' (format parquet)", params)
+        return 0
+    rel = con.execute(sql, params)
+    names = [d[0] for d in rel.description]
+    rows = rel.fetchall()
+    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
+    try:
+        if args.format == "json":
+            for r in rows:
+                out.write(
+                    json.dumps(dict(zip(names, r, strict=True)), ensure_ascii=False, default=str) + "\n"
+                )
+        elif args.format == "csv":
+            import csv
+
+            w = csv.writer(out)
+            w.writerow(names)
+            w.writerows(rows)
+        else:
+            out.write(render_table(names, rows) + "\n")
+    finally:
+        if args.out:
+            out.close()
+    return 0
+
+
+def _quote(path: str) -> str:
+    return path.replace("'", "''")
+
+
+def check_report(con: duckdb.DuckDBPyConnection) -> str:
+    parts = []
+    q = con.execute(
+        "select layer, source_id, record_key, check_name, reason from quarantine order by layer, source_id, record_key"
+    ).fetchall()
+    parts.append(f"Quarantine: {len(q)} rows")
+    if q:
+        parts.append(render_table(["layer", "source", "record", "check", "reason"], q))
+    audit = con.execute(
+        """select source_id, sum(discovered), sum(fetched), sum(not_modified), sum(skipped), sum(failed),
+                  sum(parsed), sum(facts), sum(quarantined),
+                  case when sum(discovered) = sum(fetched) + sum(not_modified) + sum(skipped) + sum(failed)
+                       then 'yes' else 'NO' end
+           from load_audit group by source_id order by source_id"""
+    ).fetchall()
+    parts.append(
+        "\nReconciliation per source of every partition's pages (discovered = fetched + not_modified + "
+        "skipped + failed), from the page ledger:"
+    )
+    parts.append(
+        render_table(
+            ["source", *SUMMARY_COLUMNS, "reconciled"],
+            audit,
+        )
+    )
+    held = con.execute(
+        """with a as (
+               select source_id, sum(parsed) as parsed, sum(facts) as facts, sum(quarantined) as quarantined
+               from load_audit group by 1
+           ), t as (
+               select s.source_id,
+                      (select count(*) from bulletin as b where b.source_id = s.source_id) as parsed,
+                      (select count(*) from fact as f where f.source_id = s.source_id) as facts,
+                      (select count(*) from quarantine as q where q.source_id = s.source_id) as quarantined
+               from (select distinct source_id from load_audit) as s
+           )
+           select t.source_id, a.parsed, t.parsed, a.facts, t.facts, a.quarantined, t.quarantined,
+                  case when (a.parsed, a.facts, a.quarantined) = (t.parsed, t.facts, t.quarantined)
+                       then 'yes' else 'NO' end
+           from t join a using (source_id) order by 1"""
+    ).fetchall()
+    parts.append("\nAudit against the warehouse (bulletins, facts, quarantine rows):")
+    parts.append(
+        render_table(
+            [
+                "source",
+                "audit bulletins",
+                "bulletins",
+                "audit facts",
+                "facts",
+                "audit quarantined",
+                "quarantined",
+                "agrees",
+            ],
+            held,
+        )
+    )
+    fails = con.execute(
+        "select source_id, url, stage, status, error, attempts from fetch_failure order by all"
+    ).fetchall()
+    parts.append(f"\nPages waiting for a retry: {len(fails)}")
+    if fails:
+        parts.append(render_table(["source", "url", "stage", "status", "error", "attempts"], fails))
+    return "\n".join(parts)

@@ -1,0 +1,161 @@
+import json
+
+import pytest
+
+from etl.cli import main
+
+
+def test_extract_prints_jsonl_for_text_and_html(tmp_path, capsys):
+    (tmp_path / "a.txt").write_text("盐城市民政局：全市已建成社工站130个，建成率达100%。", encoding="utf-8")
+    (tmp_path / "b.html").write_text(
+        "<html><body><h1>标题</h1><div id='zoom'><p>连云港市投入资金345万元。</p></div>"
+        "<div class='sidebar'>南京市建成社工站100个</div></body></html>",
+        encoding="gbk",
+    )
+    assert main(["extract", str(tmp_path / "a.txt"), str(tmp_path / "b.html"), "--format", "jsonl"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    got = {(r["doc"], r["indicator"], r["region_code"], r["value"], r["qualifier"]) for r in rows}
+    assert got == {
+        ("a", "social_work_stations", "320900", 130, "exact"),
+        ("a", "station_coverage_rate", "320900", 100, "exact"),
+        ("b", "funding", "320700", 3_450_000, "exact"),
+    }
+    assert all(r["evidence"] and r["unit"] and "span_start" in r for r in rows)
+
+
+def test_extract_region_gives_the_issuing_region_and_every_fact_its_basis(tmp_path, capsys):
+    (tmp_path / "c.txt").write_text("社工站建设见成效\n今年全县新建社工站6个。\n", encoding="utf-8")
+    assert main(["extract", str(tmp_path / "c.txt")]) == 0
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert "c.txt: 1 numbers not printed, region 1 undecided" in out.err and "--region CODE" in out.err
+    assert main(["extract", str(tmp_path / "c.txt"), "--region", "320722"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["indicator"], r["region_code"], r["value"], r["region_basis"]) for r in rows] == [
+        ("social_work_stations", "320722", 6, "collective")
+    ]
+    assert main(["extract", str(tmp_path / "c.txt"), "--region", "999999"]) == 2
+    assert "--region 999999: not a division code" in capsys.readouterr().err
+
+
+def test_extract_names_a_missing_file(tmp_path, capsys):
+    assert main(["extract", str(tmp_path / "nope.txt")]) == 1
+    assert "nope.txt: cannot read" in capsys.readouterr().err
+
+
+def test_bad_source_registry_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "s.toml").write_text('[[source]]\nid = "x"\n', encoding="utf-8")
+    assert main(["sources", "--sources", str(tmp_path), "--db", str(tmp_path / "w.duckdb")]) == 2
+    err = capsys.readouterr().err
+    assert "s.toml" in err and "'name'" in err
+
+
+def test_run_with_a_bad_registry_fails_before_starting_prefect(tmp_path, capsys):
+    (tmp_path / "s.toml").write_text('[[source]]\nid = "x"\nname = "某民政局"\n', encoding="utf-8")
+    assert main(["run", "--sources", str(tmp_path), "--db", str(tmp_path / "w.duckdb")]) == 2
+    err = capsys.readouterr().err
+    assert "s.toml" in err and "temporary API server" not in err
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def _small_warehouse(tmp_path):
+    from datetime import date
+
+    from etl.warehouse.database import open_warehouse
+    from etl.warehouse.load import load_batch
+    from tests.helpers import batch, bulletin, fact
+
+    db = tmp_path / "w.duckdb"
+    b = bulletin("s", "/a.html", date(2024, 5, 1))
+    with open_warehouse(db) as con:
+        load_batch(
+            con,
+            batch(
+                "s",
+                [b],
+                [
+                    fact(b, "social_work_stations", "341200", 167, "station"),
+                    fact(b, "social_work_stations", "320722", 19, "station", span=5),
+                    fact(b, "funding", "320722", 3_450_000, "cny", span=9),
+                ],
+            ),
+            "r",
+        )
+    return db
+
+
+def test_indicators_filters_and_formats(tmp_path, capsys):
+    db = _small_warehouse(tmp_path)
+    assert (
+        main(["indicators", "--db", str(db), "--indicator", "social_work_stations", "--format", "json"]) == 0
+    )
+    rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert {(r["region_code"], r["value"]) for r in rows} == {("341200", 167.0), ("320722", 19.0)}
+
+    assert main(["indicators", "--db", str(db), "--region", "东海县", "--format", "csv"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("region_code,region_name") and len(out) == 3
+
+    assert (
+        main(
+            [
+                "indicators",
+                "--db",
+                str(db),
+                "--view",
+                "mart_indicator_ranking",
+                "--level",
+                "prefecture",
+                "--format",
+                "table",
+            ]
+        )
+        == 0
+    )
+    assert "阜阳市" in capsys.readouterr().out
+
+    pq = tmp_path / "latest.parquet"
+    assert (
+        main(["indicators", "--db", str(db), "--province", "320000", "--format", "parquet", "--out", str(pq)])
+        == 0
+    )
+    import duckdb
+
+    assert duckdb.sql(f"select count(*) from '{pq}'").fetchone()[0] == 2
+
+
+def test_check_prints_quarantine_and_reconciliation(tmp_path, capsys):
+    db = _small_warehouse(tmp_path)
+    assert main(["check", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "Quarantine: 0 rows" in out and "reconciled" in out and "yes" in out
+
+
+def test_flow_commands_share_their_run_options():
+    from etl.cli import build_parser
+
+    p = build_parser()
+    for argv in (["run"], ["backfill", "--start", "2024-01-01", "--end", "2024-01-31"]):
+        args = p.parse_args([*argv, "--dask", "local", "--deployment", "x", "--lock-timeout", "5"])
+        assert (args.dask, args.deployment, args.lock_timeout) == ("local", "x", 5.0)
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "x"])
+def test_backfill_max_parallel_must_be_positive(tmp_path, capsys, value):
+    with pytest.raises(SystemExit) as e:
+        main(["backfill", "--start", "2024-01-01", "--end", "2024-02-01", "--max-parallel", value])
+    assert e.value.code == 2 and "--max-parallel" in capsys.readouterr().err
+
+
+def test_backfill_end_before_start_is_one_line(tmp_path, capsys):
+    assert main(["backfill", "--start", "2024-05-01", "--end", "2024-01-01"]) == 2
+    assert "--end 2024-01-01 is before --start 2024-05-01" in capsys.readouterr().err
+
+
+def test_extract_table_has_a_header_and_whole_numbers(tmp_path, capsys):
+    (tmp_path / "t.txt").write_text("连云港市投入资金123.4567万元，建成社工站12个。", encoding="utf-8")
+    assert main(["extract", str(tmp_path / "t.txt"), "--format", "table"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split("\t")[:4] == ["doc", "indicator", "region", "value"]
+    values = {line.split("\t")[1]: line.split("\t")[3] for line in lines[1:]}
+    assert values == {"funding": "1234567", "social_work_stations": "12"}

@@ -1,0 +1,145 @@
+"""A whole source batch against a site full of faults: the run finishes, good pages load, every fault is
+recorded with its URL and reason, and nothing already in the warehouse is lost."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+import pytest
+
+from etl.fetch.client import Fetcher, FetchSettings
+from etl.fetch.discover import discover
+from etl.fetch.rawzone import RawZone
+from etl.fetch.sources import parse_source
+from etl.models import Window
+from etl.orchestration.ingest import ingest_source
+from etl.warehouse.database import open_warehouse
+from etl.warehouse.load import load_batch
+from etl.warehouse.state import read_state
+from tests.faultserver import LIST_PATHS, FaultServer
+from tests.helpers import batch, bulletin, fact
+
+SETTINGS = FetchSettings(timeout=0.4, backoff=0.01, retries=1, max_bytes=2_000_000)
+WINDOW = Window(date(2024, 1, 1), date(2024, 12, 31))
+
+
+@pytest.fixture
+def server():
+    with FaultServer() as s:
+        yield s
+
+
+def source(server, list_path="/list.html", **extra):
+    return parse_source(
+        {
+            "id": "faulty",
+            "name": "故障民政局",
+            "kind": "html_list",
+            "region": "341200",
+            "list_url": server.base + list_path,
+            "item_selector": "ul.l li",
+            "next_selector": "a.next",
+            "body_selector": ".TRS_Editor",
+            "politeness": {"concurrency": 4, "delay": 0.0},
+            **extra,
+        },
+        "test",
+    )
+
+
+def test_faulty_site_run_finishes_and_accounts_for_every_page(tmp_path, server):
+    db = tmp_path / "w.duckdb"
+    with open_warehouse(db) as con:
+        keep = bulletin("other", "/kept.html", date(2024, 2, 1))
+        load_batch(
+            con, batch("other", [keep], [fact(keep, "social_work_stations", "320722", 19, "station")]), "r0"
+        )
+
+        src = source(server)
+        b = ingest_source(src, WINDOW, RawZone(tmp_path / "raw"), settings=SETTINGS)
+        stats = load_batch(con, b, "r1")
+
+        assert stats.discovered == len(LIST_PATHS)
+        assert stats.reconciles()
+        loaded = {
+            r[0] for r in con.execute("select url_key from bulletin where source_id = 'faulty'").fetchall()
+        }
+        assert loaded == {"/ok", "/flaky", "/ratelimited0", "/inside", "/gbk", "/etag"}
+        failures = dict(con.execute("select url_key, error from fetch_failure").fetchall())
+        assert set(failures) == {"/slow", "/reset", "/truncated", "/missing", "/away", "/huge", "/binary"}
+        assert failures["/missing"] == "HTTP 404"
+        assert failures["/slow"].startswith("timeout")
+        assert "not allowed" in failures["/away"]
+        assert failures["/huge"] == "body exceeds 2000000 bytes"
+        assert "content-type" in failures["/binary"]
+        assert [s["url"] for s in stats.skips] == [server.base + "/private/secret"]
+        assert "robots.txt disallows" in stats.skips[0]["reason"]
+        assert server.hits.get("/private/secret") is None
+        # the GBK page was decoded and read
+        assert con.execute(
+            "select value from fact f join bulletin b using (bulletin_id) where b.url_key = '/gbk'"
+        ).fetchall() == [(167.0,)]
+        # nothing already loaded was lost
+        assert con.execute("select count(*) from fact where source_id = 'other'").fetchone()[0] == 1
+
+        # next run: failed pages are tried again, unchanged pages answer 304
+        state = read_state(con, ["faulty"])
+        assert set(state.retry_urls["faulty"]) == set(failures)
+        b2 = ingest_source(
+            src,
+            WINDOW,
+            RawZone(tmp_path / "raw"),
+            state.memory["faulty"],
+            state.retry_urls["faulty"],
+            SETTINGS,
+        )
+        stats2 = load_batch(con, b2, "r2")
+        assert stats2.reconciles() and stats2.not_modified >= 1
+        assert con.execute("select max(attempts) from fetch_failure").fetchone()[0] == 2
+        assert server.hits["/missing"] == 2
+
+
+def run_discovery(src):
+    async def go():
+        async with Fetcher(SETTINGS) as f:
+            return await discover(src, f, WINDOW)
+
+    return asyncio.run(go())
+
+
+def test_a_list_that_repeats_forever_stops(server):
+    found = run_discovery(source(server, "/loop/list.html"))
+    assert [r.url for r in found.refs] == [server.base + "/ok"]
+    assert found.pages == 2 and "nothing new" in found.stopped_because
+
+
+def test_a_malformed_list_page_is_a_recorded_failure(server):
+    found = run_discovery(source(server, "/bad/list.html"))
+    assert found.refs == []
+    assert found.failures and "has no items" in found.failures[0]["error"]
+
+
+def test_json_api_discovery_walks_pages_until_the_window_start(server):
+    src = parse_source(
+        {
+            "id": "api",
+            "name": "接口民政局",
+            "kind": "json_api",
+            "region": "341200",
+            "list_url": server.base + "/api/list",
+            "items_path": "data.list",
+            "link_field": "url",
+            "date_field": "date",
+            "page_param": "page",
+            "politeness": {"concurrency": 2, "delay": 0.0},
+        },
+        "test",
+    )
+    found = run_discovery(src)
+    assert [(r.url.removeprefix(server.base), r.title) for r in found.refs] == [
+        ("/flaky", "甲"),
+        ("/gbk", "乙"),
+    ]
+    assert found.pages == 3 and found.stopped_because == "reached the window's start"
+    assert "/api/list?page=4" not in server.hits

@@ -1,0 +1,56 @@
+from datetime import date
+
+import pytest
+
+from etl.orchestration.backfill import months, plan, record
+from etl.warehouse.database import open_warehouse
+
+
+def test_months_are_clipped_to_the_window():
+    got = months(date(2024, 1, 15), date(2024, 3, 10))
+    assert [(m, w.start, w.end) for m, w in got] == [
+        ("2024-01", date(2024, 1, 15), date(2024, 1, 31)),
+        ("2024-02", date(2024, 2, 1), date(2024, 2, 29)),
+        ("2024-03", date(2024, 3, 1), date(2024, 3, 10)),
+    ]
+    assert [m for m, _ in months(date(2024, 12, 1), date(2025, 1, 1))] == ["2024-12", "2025-01"]
+    with pytest.raises(ValueError, match="ends"):
+        months(date(2024, 2, 1), date(2024, 1, 1))
+
+
+def test_plan_skips_done_partitions_and_honours_reprocess(tmp_path):
+    from datetime import UTC, datetime
+
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        todo, skipped = plan(con, ["a", "b"], date(2024, 1, 1), date(2024, 2, 29), "fetch", "missing")
+        assert [p.name for p in todo] == [
+            "a 2024-01",
+            "a 2024-02",
+            "b 2024-01",
+            "b 2024-02",
+        ] and skipped == []
+        now = datetime.now(UTC)
+        record(con, todo[0], "fetch", "done", "r1", now, 3, 9)
+        record(con, todo[1], "fetch", "failed", "r1", now, 1, 0, "http://x/1")
+        record(con, todo[0], "fetch", "done", "r2", now, 3, 9)  # recorded again: still one row
+        assert con.execute("select count(*) from backfill_partition").fetchone()[0] == 2
+        todo, skipped = plan(con, ["a", "b"], date(2024, 1, 1), date(2024, 2, 29), "fetch", "missing")
+        assert [p.name for p in todo] == ["a 2024-02", "b 2024-01", "b 2024-02"]
+        assert [p.name for p in skipped] == ["a 2024-01"]
+        todo, _ = plan(con, ["a", "b"], date(2024, 1, 1), date(2024, 2, 29), "fetch", "failed")
+        assert [p.name for p in todo] == ["a 2024-02"]
+        todo, _ = plan(con, ["a", "b"], date(2024, 1, 1), date(2024, 2, 29), "fetch", "all")
+        assert len(todo) == 4
+        # the reparse mode keeps its own state
+        todo, _ = plan(con, ["a"], date(2024, 1, 1), date(2024, 1, 31), "reparse", "missing")
+        assert [p.name for p in todo] == ["a 2024-01"]
+        with pytest.raises(ValueError, match="reprocess"):
+            plan(con, ["a"], date(2024, 1, 1), date(2024, 1, 31), "fetch", "some")
+
+
+def test_progress_line_with_eta():
+    from etl.orchestration.backfill import progress_line
+
+    assert progress_line(0, 40, 0.0, 5.0) == "backfill: 0/40 partitions (0%), ETA unknown"
+    assert progress_line(10, 40, 0.0, 20.0) == "backfill: 10/40 partitions (25%), ETA 1m00s"
+    assert progress_line(40, 40, 0.0, 80.0) == "backfill: 40/40 partitions (100%), done"

@@ -1,0 +1,76 @@
+from datetime import date
+
+import pytest
+
+from etl.fetch.charset import decode, sniff
+from etl.parse.html import ParseError, parse_html, to_bulletins
+from etl.reference.dates import parse_date
+
+PAGE = """<html><head><title>标题 - 某市民政局</title></head><body>
+<div class="header"><ul class="nav"><li>首页</li></ul></div>
+<div class="article"><h1>某市社工站建设情况</h1><div class="info">发布时间：2024-06-03</div>
+<div class="TRS_Editor"><p>全市建成社工站<strong>56</strong>个。</p><p>投入资金300万元。</p></div></div>
+<div class="sidebar"><ul><li>南京市建成社工站100个</li></ul></div>
+<div class="footer">版权所有</div></body></html>"""
+
+
+def test_template_page_title_date_body_without_sidebar():
+    p = parse_html(PAGE, ".article h1", ".article .info", ".TRS_Editor")
+    assert p.title == "某市社工站建设情况"
+    assert p.published == date(2024, 6, 3)
+    assert p.text == "全市建成社工站56个。\n投入资金300万元。"
+    assert "南京" not in p.text
+
+
+def test_fallback_without_selectors_drops_sidebar():
+    p = parse_html(PAGE.replace("TRS_Editor", "x-body"))
+    assert "56" in p.text and "南京" not in p.text
+
+
+def test_page_without_text_is_a_parse_error():
+    with pytest.raises(ParseError, match="no main text"):
+        parse_html("<html><body><div></div></body></html>")
+
+
+def test_dates():
+    assert parse_date("发布时间：2023年5月8日") == date(2023, 5, 8)
+    assert parse_date("2024/12/31 10:00") == date(2024, 12, 31)
+    assert parse_date("no date") is None
+
+
+def test_gbk_without_charset_is_detected_and_gb2312_widened():
+    text = "阜阳市乡镇（街道）社工站建设取得阶段性进展，全市已建成社工站142个。喆堃"
+    body = text.encode("gb18030")
+    assert decode(body, "text/html")[0] == text
+    # a page declaring gb2312 that uses GBK-only characters still decodes
+    assert decode(body, "text/html; charset=gb2312") == (text, "gb18030")
+    assert sniff("你好".encode(), None)[0] == "utf-8"
+
+
+def test_newspaper_page_becomes_one_bulletin_per_article():
+    page = parse_html(
+        "<html><body><div class='page-content'><h2>浙江湖州：</h2><p>湖州的报道正文足够长，建成社工站72个。</p>"
+        "<p>（据湖州市民政局）</p><h2>湖南浏阳：</h2><p>浏阳的报道正文也足够长，社工站32个。</p>"
+        "<p>（据浏阳市民政局）</p></div></body></html>",
+        body_selector=".page-content",
+    )
+    bs = to_bulletins("weekly", "http://x/a.html", page, None, date(2024, 5, 20))
+    assert [(b.article_index, b.region_hint, b.title) for b in bs] == [
+        (0, "330500", "浙江湖州"),
+        (1, "430181", "湖南浏阳"),
+    ]
+    assert len({b.bulletin_id for b in bs}) == 2
+
+
+def test_hidden_text_is_dropped_before_the_main_text_is_read():
+    from etl.parse.html import parse_html
+
+    html = (
+        "<html><body><div id='zoom'><p>连云港市建成社工站101个。</p>"
+        "<p style='display:none'>南京市建成社工站999个。</p><span hidden>苏州市投入资金8亿元。</span>"
+        "<div aria-hidden='true'>无锡市志愿者50万名。</div>"
+        "<p style='visibility: hidden'>常州市社工机构300家。</p></div></body></html>"
+    )
+    text = parse_html(html).text
+    assert "连云港市建成社工站101个" in text
+    assert not any(w in text for w in ("南京", "苏州", "无锡", "常州"))

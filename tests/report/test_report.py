@@ -1,0 +1,144 @@
+"""The HTML report: content from known rows, and the demo warehouse's report rendered in headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+from selectolax.lexbor import LexborHTMLParser
+
+from etl.report.html import build_report
+from etl.warehouse.database import connect, open_warehouse
+from etl.warehouse.load import load_batch
+from tests.helpers import batch, bulletin, fact
+
+
+def known_warehouse(db: Path) -> None:
+    old = bulletin("s", "/old.html", date(2023, 5, 1))
+    new = bulletin("s", "/new.html", date(2024, 5, 1))
+    with open_warehouse(db) as con:
+        load_batch(
+            con,
+            batch(
+                "s",
+                [old, new],
+                [
+                    fact(old, "social_work_stations", "341200", 142, "station"),
+                    fact(new, "social_work_stations", "341200", 167, "station"),
+                    fact(new, "social_work_stations", "320700", 94, "station", span=3),
+                    fact(new, "social_workers", "320700", 400, "person", "more_than", span=6),
+                    fact(new, "funding", "320722", 3_450_000, "cny", span=9),
+                ],
+            ),
+            "r",
+        )
+
+
+def test_report_content_from_known_rows(tmp_path):
+    db = tmp_path / "w.duckdb"
+    known_warehouse(db)
+    con = connect(db, read_only=True)
+    try:
+        res = build_report(con, tmp_path / "out")
+        mart_rows = con.execute("select count(*) from mart_region_scorecard").fetchone()[0]
+    finally:
+        con.close()
+    page = res.path.read_text(encoding="utf-8")
+    tree = LexborHTMLParser(page)
+    assert "<script src" not in page and "<link" not in page and "http://cdn" not in page  # nothing fetched
+    assert len(tree.css("#scorecard-table tbody tr")) == mart_rows == 3
+    fuyang = tree.css_first("#scorecard-table tr[data-region='341200']")
+    assert (
+        "167" in fuyang.text() and fuyang.css_first("a").attributes["href"] == "http://bureau.test/new.html"
+    )
+    assert "≥400" in tree.css_first("#scorecard-table tr[data-region='320700']").text()  # qualifier shown
+    bars = tree.css("svg.bar-chart")
+    assert {b.attributes["data-indicator"] for b in bars} == {
+        "social_work_stations",
+        "social_workers",
+        "funding",
+    }
+    stations = tree.css_first("svg.bar-chart[data-indicator='social_work_stations'][data-level='prefecture']")
+    assert [t.text() for t in stations.css("text")][:2] == ["阜阳市", "167"]  # sorted, largest first
+    assert len(tree.css("svg.trend-chart")) == 1  # only 阜阳's stations have two points
+    assert tree.css_first("#quarantine").text() == "隔离区"
+    assert res.bytes == len(page.encode("utf-8"))
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(
+    _chromium() is None and os.environ.get("CI") != "true",
+    reason="Debian's chromium is not installed (.ci/run installs it)",
+)
+def test_etl_report_out_may_name_an_existing_html_file(tmp_path, capsys):
+    from etl.cli import main
+
+    db = tmp_path / "w.duckdb"
+    known_warehouse(db)
+    target = tmp_path / "existing.html"
+    target.write_text("old", encoding="utf-8")
+    assert main(["report", "--db", str(db), "--out", str(target)]) == 0
+    assert "scorecard-table" in target.read_text(encoding="utf-8")
+    assert main(["report", "--db", str(db), "--out", str(tmp_path / "dir")]) == 0
+    assert (tmp_path / "dir" / "index.html").is_file()
+    assert str(target) in capsys.readouterr().out
+
+
+def test_demo_report_in_headless_chromium(tmp_path, demo_sources, prefect_harness, fast_flow_end):
+    from etl.cli import load_flow_module
+
+    browser = _chromium()
+    assert browser, "CI must provide Debian's chromium"
+    cjk_fonts = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout
+    assert cjk_fonts.strip(), "no CJK font installed: Chinese would render as tofu boxes"
+
+    db = tmp_path / "w.duckdb"
+    load_flow_module("nightly").nightly(registry=str(demo_sources), db=str(db), lock_timeout=30)
+    report = db.parent / "report" / "index.html"  # written by the nightly run itself
+    assert report.exists()
+    con = connect(db, read_only=True)
+    try:
+        regions = con.execute("select count(*) from mart_region_scorecard").fetchone()[0]
+    finally:
+        con.close()
+
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    dom = subprocess.run(
+        [browser, *flags, "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120
+    ).stdout
+    tree = LexborHTMLParser(dom)
+    assert len(tree.css("#scorecard-table tbody tr")) == regions >= 9
+    assert len(tree.css("svg.bar-chart rect.bar")) > 20 and len(tree.css("svg.trend-chart")) >= 3
+    assert "167" in tree.css_first("#scorecard-table tr[data-region='341200']").text()
+    assert "3,450,000" in tree.css_first("#scorecard-table tr[data-region='320722']").text()
+
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [browser, *flags, "--window-size=1400,2400", f"--screenshot={shot}", report.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000
+    keep = os.environ.get("ETL_ARTIFACTS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, Path(keep) / "report.png")
