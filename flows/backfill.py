@@ -138,7 +138,7 @@ def backfill(
     discovery_faults: list[SourceStats] = []
     for sid, parts in by_source.items():
         if reparse:
-            months = {month_of(published, parts) for *_, published in stored[sid]}
+            months = {month_of(row[4], parts) for row in stored[sid]}  # row[4]: publication date
             work.update({p: [] for p in parts if p.month in months})
             continue
         window = Window(parts[0].window.start, parts[-1].window.end)

@@ -67,8 +67,8 @@ def _db(args: argparse.Namespace) -> Path:
 def cmd_extract(args: argparse.Namespace) -> int:
     from etl.extract.facts import extract
     from etl.extract.lexicon import LexiconError, load_lexicon
-    from etl.fetch.charset import decode
-    from etl.parse.html import ParseError, parse_html, text_title
+    from etl.parse.document import read_document
+    from etl.parse.html import ParseError
     from etl.reference.regions import load_gazetteer
 
     try:
@@ -90,19 +90,13 @@ def cmd_extract(args: argparse.Namespace) -> int:
             print(f"etl extract: {path}: cannot read: {e.strerror}", file=sys.stderr)
             status = 1
             continue
-        text, _ = decode(raw)
-        if path.suffix.lower() in (".html", ".htm") or text.lstrip().lower().startswith(
-            ("<!doctype", "<html")
-        ):
-            try:
-                page = parse_html(text)
-            except ParseError as e:
-                print(f"etl extract: {path}: {e}", file=sys.stderr)
-                status = 1
-                continue
-            text, title = page.text, page.title
-        else:
-            title = text_title(text)
+        try:
+            page, _ = read_document(raw, name=path.name)  # the pipeline's page path, by content type
+        except ParseError as e:
+            print(f"etl extract: {path}: {e}", file=sys.stderr)
+            status = 1
+            continue
+        text, title = page.text, page.title
         try:
             result = extract(text, bulletin_id=path.stem, title=title, issuer_region=args.region)
         except Exception as e:  # one unreadable file must not hide the facts of the others
@@ -380,6 +374,87 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return 0
 
 
+def _probe_settings(registry: Path):
+    from etl.fetch.sources import load_fetch_config
+
+    return (load_fetch_config(registry) if registry.exists() else _default_fetch_config()).to_settings()
+
+
+def _default_fetch_config():
+    from etl.fetch.sources import FetchConfig
+
+    return FetchConfig()
+
+
+def cmd_sources_test(args: argparse.Namespace) -> int:
+    from etl.fetch.sources import load_sources
+    from etl.orchestration.probe import describe, probe
+
+    registry = Path(args.sources)
+    srcs = {s.id: s for s in load_sources(registry)}
+    if args.source_id not in srcs:
+        print(
+            f"etl sources test: no source {args.source_id!r} in {registry} (known: {', '.join(srcs)})",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    result = probe(srcs[args.source_id], _probe_settings(registry))
+    print("\n".join(describe(result)))
+    return 0 if result.ok else EXIT_FAILED_SOURCE
+
+
+def cmd_sources_add(args: argparse.Namespace) -> int:
+    from etl.fetch.sources import SourceConfigError, load_sources, parse_source
+    from etl.orchestration.probe import describe, guess_region, probe, source_id, source_name, toml_entry
+
+    registry = Path(args.sources)
+    target = (
+        Path(args.to)
+        if args.to
+        else (registry / "added.toml" if registry.is_dir() or not registry.suffix else registry)
+    )
+    existing = (
+        {s.id for s in load_sources(registry)}
+        if registry.exists() and any(registry.glob("*.toml") if registry.is_dir() else [registry])
+        else set()
+    )
+    sid = args.source_id or source_id(args.url)
+    if sid in existing:
+        print(f"etl sources add: source id {sid!r} already in {registry}: pass --id", file=sys.stderr)
+        return EXIT_USAGE
+    entry: dict = {"id": sid, "name": args.name or sid, "list_url": args.url}
+    if args.region:
+        entry["region"] = args.region
+    try:
+        src = parse_source(entry, f"etl sources add {args.url}")
+    except SourceConfigError as e:
+        print(f"etl sources add: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    result = probe(src, _probe_settings(registry))
+    print("\n".join(describe(result)))
+    if not result.discovery.refs:
+        print(f"etl sources add: nothing found on {args.url}; no entry written", file=sys.stderr)
+        return EXIT_FAILED_SOURCE
+    if not args.name:
+        entry["name"] = source_name(result.discovery.page_title, sid)
+    if not args.region:
+        region = guess_region(entry["name"])
+        if region:
+            entry["region"] = region
+            print(f"  region      {region} (from the name {entry['name']!r}; --region overrides)")
+        else:
+            print(
+                f"  region      undecided from {entry['name']!r}: facts need a place in the text (--region CODE)"
+            )
+    entry = {k: entry[k] for k in ("id", "name", "region", "list_url") if k in entry}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("a", encoding="utf-8") as f:
+        f.write(("\n" if target.stat().st_size else "") + toml_entry(entry))
+    load_sources(target)  # what was written reads back
+    print(f"wrote {target}: source {sid!r}")
+    return 0 if result.ok else EXIT_FAILED_SOURCE
+
+
 def flow_options(sp: argparse.ArgumentParser, deployment: str) -> None:
     """Options shared by the commands that run a flow: here, on Dask, or as a run of its deployment."""
     sp.add_argument("--lock-timeout", type=float, default=600.0, help="seconds to wait for another writer")
@@ -470,10 +545,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.set_defaults(func=cmd_report)
 
-    sp = sub.add_parser("sources", help="list the configured sources with their cursor and last run")
+    sp = sub.add_parser("sources", help="list, add or test sources (default: list with cursor and last run)")
     with_db(sp)
-    sp.add_argument("--sources", default="sources")
+    sp.add_argument(
+        "--sources", default="sources", help="source registry: a TOML file or a directory of them"
+    )
     sp.set_defaults(func=cmd_sources)
+    ssub = sp.add_subparsers(dest="sources_command")
+    ap = ssub.add_parser("list", help="the configured sources with their cursor and last run")
+    ap.set_defaults(func=cmd_sources)
+    ap = ssub.add_parser(
+        "add", help="probe a list page (robots, kind, pagination, one article) and write its registry entry"
+    )
+    ap.add_argument("url", help="the column's first list page, feed or JSON list")
+    ap.add_argument(
+        "--region", metavar="CODE", help="issuing bureau's division code (default: from its name)"
+    )
+    ap.add_argument("--id", dest="source_id", help="source id (default: from the URL)")
+    ap.add_argument("--name", help="source name (default: from the list page's title)")
+    ap.add_argument("--to", help="registry file to append to (default: added.toml in --sources)")
+    ap.set_defaults(func=cmd_sources_add)
+    ap = ssub.add_parser("test", help="probe a configured source like a run would, loading nothing")
+    ap.add_argument("source_id", metavar="ID")
+    ap.set_defaults(func=cmd_sources_test)
     return p
 
 

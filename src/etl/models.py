@@ -20,6 +20,9 @@ class BulletinRef:
     url: str
     title: str = ""
     published: date | None = None
+    # The article's HTML as the list gave it (a JSON API's body field, an RSS item's content:encoded): read
+    # instead of fetching the article.
+    inline_html: str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,7 @@ class SourceBatch:
     read_at: dict[str, datetime] = field(default_factory=dict)  # url → when the site answered it (200 or 304)
     newest: date | None = None  # newest publication date seen, for the cursor
     reparsed_urls: list[str] = field(default_factory=list)  # pages re-read from the raw zone (no fetch)
+    documents: list[SiteDocument] = field(default_factory=list)  # list pages, feeds, robots.txt read (200)
 
     def replaced_urls(self) -> list[str]:
         """Pages whose bulletins, facts and quarantine rows this batch replaces."""
@@ -167,7 +171,23 @@ class SourceBatch:
 
 @dataclass(frozen=True)
 class FetchMemory:
-    """What earlier runs left for a URL: validators for a conditional GET."""
+    """What earlier runs left for a URL: validators for a conditional GET, and for list pages, feeds and
+    robots.txt the stored body's hash (a 304 is answered from the raw zone)."""
 
     etag: str | None = None
     last_modified: str | None = None
+    content_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class SiteDocument:
+    """A page a source is read through rather than a bulletin (a list page, a feed, robots.txt): stored in the
+    raw zone with its validators, so that the next run asks for it conditionally."""
+
+    source_id: str
+    url: str
+    role: str  # list | feed | robots
+    content_hash: str
+    etag: str | None
+    last_modified: str | None
+    fetched_at: datetime

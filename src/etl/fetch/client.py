@@ -23,6 +23,8 @@ from etl.fetch.hostgate import PROCESS_GATES, HostGate, HostGates
 DEFAULT_CONTACT_URL = "https://github.com/bulletin-etl/bulletin-etl"
 RETRY_STATUS = {408, 429}
 ACCEPTED_TYPES = (
+    "application/pdf",  # attachments; bureau servers often label them octet-stream
+    "application/octet-stream",
     "application/json",
     "text/html",
     "application/xhtml",

@@ -44,6 +44,9 @@ class RawZone:
             os.chmod(dest, 0o444)
         return digest, rel
 
+    def has(self, digest: str) -> bool:
+        return (self.root / self.relpath(digest)).is_file()
+
     def get(self, digest: str) -> bytes:
         """The body stored under ``digest``, verified: a file that no longer hashes to its name raises
         :class:`RawZoneCorrupt` rather than being parsed into fewer facts."""

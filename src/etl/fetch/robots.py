@@ -10,7 +10,9 @@ import asyncio
 from urllib.parse import urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
-from etl.fetch.client import Fetcher
+from etl.fetch.client import Fetcher, sendable_header
+from etl.fetch.rawzone import RawZone
+from etl.models import FetchMemory, SiteDocument, url_key
 
 UNREACHABLE = "robots.txt unreachable"
 
@@ -22,9 +24,23 @@ def is_unreachable(reason: str | None) -> bool:
 
 
 class Robots:
-    def __init__(self, fetcher: Fetcher, user_agent: str):
+    """With ``raw`` and ``memory`` (the source's stored documents), robots.txt is asked for conditionally and a
+    304 is read from the raw zone; each 200 is recorded in ``documents`` for the loader."""
+
+    def __init__(
+        self,
+        fetcher: Fetcher,
+        user_agent: str,
+        source_id: str = "",
+        memory: dict[str, FetchMemory] | None = None,
+        raw: RawZone | None = None,
+    ):
         self.fetcher = fetcher
         self.agent = user_agent.split("/", 1)[0]  # product token: bulletin-etl
+        self.source_id = source_id
+        self.memory = memory or {}
+        self.raw = raw
+        self.documents: list[SiteDocument] = []
         self._rules: dict[str, RobotFileParser | str] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -49,10 +65,39 @@ class Robots:
         self, scheme: str, host: str, allowed_hosts: tuple[str, ...], concurrency: int, delay: float
     ) -> RobotFileParser | str:
         robots_url = urlunsplit((scheme, host, "/robots.txt", "", ""))
-        res = await self.fetcher.get(robots_url, allowed_hosts, concurrency, delay)
+        mem = self.memory.get(url_key(robots_url), FetchMemory())
+        cached = mem.content_hash if self.raw is not None and mem.content_hash else None
+        if cached and not self.raw.has(cached):  # type: ignore[union-attr]
+            cached = None
+        res = await self.fetcher.get(
+            robots_url,
+            allowed_hosts,
+            concurrency,
+            delay,
+            etag=mem.etag if cached else None,
+            last_modified=mem.last_modified if cached else None,
+        )
         parser = RobotFileParser(robots_url)
+        if res.not_modified and cached:
+            body = self.raw.get(cached)  # type: ignore[union-attr]
+            parser.parse(body.decode("utf-8", errors="replace").splitlines())
+            return parser
         if res.ok:
-            parser.parse((res.body or b"").decode("utf-8", errors="replace").splitlines())
+            body = res.body or b""
+            if self.raw is not None:
+                digest, _ = self.raw.put(body)
+                self.documents.append(
+                    SiteDocument(
+                        self.source_id,
+                        robots_url,
+                        "robots",
+                        digest,
+                        sendable_header(res.headers.get("etag")),
+                        sendable_header(res.headers.get("last-modified")),
+                        res.fetched_at,
+                    )
+                )
+            parser.parse(body.decode("utf-8", errors="replace").splitlines())
             return parser
         if 400 <= res.status < 500:
             parser.parse([])  # no robots.txt: everything allowed

@@ -10,9 +10,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from etl.fetch.client import DEFAULT_CONTACT_URL, FetchSettings, user_agent
+from etl.fetch.kinds import KINDS, Field
 from etl.reference.regions import load_gazetteer
-
-KINDS = ("html_list", "rss", "json_api")
 
 
 class SourceConfigError(ValueError):
@@ -32,10 +31,6 @@ class Source:
     kind: str
     list_url: str
     region: str | None = None  # issuing bureau's region; None for a newspaper covering many places
-    item_selector: str = "li"
-    link_selector: str = "a"
-    item_date_selector: str | None = None
-    next_selector: str | None = None
     title_selector: str | None = None
     date_selector: str | None = None
     body_selector: str | None = None
@@ -44,42 +39,79 @@ class Source:
     since: date = date(2020, 1, 1)
     max_pages: int = 50
     obey_robots: bool = True
+    follow_attachments: bool = True
     politeness: Politeness = field(default_factory=Politeness)
-    # json_api: dotted path to the list of items, field names inside an item, and the page query parameter
-    items_path: str = "data"
-    link_field: str = "url"
-    title_field: str = "title"
-    date_field: str = "date"
-    page_param: str | None = None
+    options: tuple[tuple[str, Any], ...] = ()  # the kind's own fields, every one present (defaults filled in)
+
+    def option(self, name: str) -> Any:
+        for k, v in self.options:
+            if k == name:
+                return v
+        raise KeyError(f"source {self.id!r} (kind {self.kind}) has no field {name!r}")
 
 
-_STRING_FIELDS = {
-    "item_selector",
-    "link_selector",
-    "item_date_selector",
-    "next_selector",
-    "title_selector",
-    "date_selector",
-    "body_selector",
-    "encoding",
-    "items_path",
-    "link_field",
-    "title_field",
-    "date_field",
-    "page_param",
-}
-_FIELDS = _STRING_FIELDS | {
-    "id",
-    "name",
-    "kind",
-    "list_url",
-    "region",
-    "allowed_hosts",
-    "since",
-    "max_pages",
-    "politeness",
-    "obey_robots",
-}
+# Fields every kind reads. docs/sources.md documents each of them and each kind's own (a test compares).
+COMMON_FIELDS = (
+    Field(
+        "id",
+        str,
+        None,
+        "stable identifier: the warehouse keys pages, cursors and partitions by it",
+        required=True,
+    ),
+    Field("name", str, None, "the bureau or column, for people", required=True),
+    Field("list_url", str, None, "the column's first list page (or feed, or JSON list)", required=True),
+    Field("kind", str, "auto", "how the site lists its bulletins: " + ", ".join(KINDS)),
+    Field("region", str, None, "6-digit division code of the issuing bureau (facts default to it)"),
+    Field(
+        "title_selector",
+        str,
+        None,
+        "article page: the title (default: h1, then ArticleTitle, then <title>)",
+        selector=True,
+    ),
+    Field(
+        "date_selector",
+        str,
+        None,
+        "article page: the date (default: PubDate meta, 发布时间：, .date…)",
+        selector=True,
+    ),
+    Field(
+        "body_selector",
+        str,
+        None,
+        "article page: the main text (default: CMS containers, then the densest block)",
+        selector=True,
+    ),
+    Field("encoding", str, None, "charset to use when the site's own declarations are wrong"),
+    Field(
+        "allowed_hosts",
+        list,
+        None,
+        "hosts the fetcher may visit, redirects included (default: list_url's host)",
+    ),
+    Field(
+        "since", date, date(2020, 1, 1), "oldest publication date ever fetched (the first run's window start)"
+    ),
+    Field("max_pages", int, 50, "most list pages read per run"),
+    Field("obey_robots", bool, True, "obey robots.txt (missing: everything allowed; unreachable: nothing)"),
+    Field(
+        "follow_attachments",
+        bool,
+        True,
+        "fetch the same-site PDF files an article links to (up to 5, size-capped) and read their text",
+    ),
+    Field(
+        "politeness",
+        dict,
+        None,
+        "table: concurrency (requests in flight per host, default 2), delay (s, default 1.0)",
+    ),
+)
+_COMMON = {f.name for f in COMMON_FIELDS}
+_KIND_FIELDS = {name: {f.name: f for f in k.fields} for name, k in KINDS.items()}
+_HTML_SELECTORS = set(_KIND_FIELDS["html_list"])
 
 
 def _selector_compiles(selector: str) -> bool:
@@ -98,18 +130,34 @@ def parse_source(entry: dict[str, Any], origin: str) -> Source:
     def fail(field_name: str, why: str) -> SourceConfigError:
         return SourceConfigError(f"{origin}: source {entry.get('id', '?')!r}: field {field_name!r}: {why}")
 
-    unknown = set(entry) - _FIELDS
-    if unknown:
-        raise fail(sorted(unknown)[0], f"unknown field (known: {', '.join(sorted(_FIELDS))})")
-    for req in ("id", "name", "kind", "list_url"):
+    for req in ("id", "name", "list_url"):
         if not isinstance(entry.get(req), str) or not entry[req].strip():
             raise fail(req, "required, a non-empty string")
-    if entry["kind"] not in KINDS:
-        raise fail("kind", f"{entry['kind']!r} is not one of {', '.join(KINDS)}")
-    if entry["kind"] == "json_api" and "items_path" not in entry:
-        raise fail(
-            "items_path", "required for kind json_api (dotted path to the list of items, e.g. data.list)"
+    kind = entry.get("kind")
+    if kind is None:  # selectors given: the site is read with them; none: automatic discovery
+        kind = (
+            "html_list" if _HTML_SELECTORS & set(entry) else ("json_api" if "items_path" in entry else "auto")
         )
+    if kind not in KINDS:
+        raise fail("kind", f"{kind!r} is not one of {', '.join(KINDS)}")
+    own = _KIND_FIELDS[kind]
+    unknown = set(entry) - _COMMON - set(own)
+    if unknown:
+        name = sorted(unknown)[0]
+        elsewhere = [k for k, fs in _KIND_FIELDS.items() if name in fs]
+        hint = f"a field of kind {', '.join(elsewhere)}" if elsewhere else "unknown field"
+        known = ", ".join(sorted(_COMMON | set(own)))
+        raise fail(name, f"{hint}, not of kind {kind} (known: {known})")
+    options = []
+    for f in own.values():
+        if f.required and f.name not in entry:
+            raise fail(f.name, f"required for kind {kind} ({f.doc})")
+        value = entry.get(f.name, f.default)
+        if value is not None and not isinstance(value, f.type):
+            raise fail(f.name, f"must be a {f.type.__name__}")
+        if f.selector and value is not None and not _selector_compiles(value):
+            raise fail(f.name, f"{value!r} is not a CSS selector selectolax (lexbor) can parse")
+        options.append((f.name, value))
     parts = urlsplit(entry["list_url"])
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise fail("list_url", f"{entry['list_url']!r} is not an http(s) URL")
@@ -147,24 +195,33 @@ def parse_source(entry: dict[str, Any], origin: str) -> Source:
     obey = entry.get("obey_robots", True)
     if not isinstance(obey, bool):
         raise fail("obey_robots", "true or false")
-    opt = {k: entry[k] for k in _STRING_FIELDS if k in entry}
-    for k, v in opt.items():
+    follow = entry.get("follow_attachments", True)
+    if not isinstance(follow, bool):
+        raise fail("follow_attachments", "true or false")
+    common = {}
+    for k in ("title_selector", "date_selector", "body_selector", "encoding"):
+        v = entry.get(k)
+        if v is None:
+            continue
         if not isinstance(v, str):
             raise fail(k, "must be a string")
         if k.endswith("_selector") and not _selector_compiles(v):
             raise fail(k, f"{v!r} is not a CSS selector selectolax (lexbor) can parse")
+        common[k] = v
     return Source(
         id=entry["id"],
         name=entry["name"],
-        kind=entry["kind"],
+        kind=kind,
         list_url=entry["list_url"],
         region=str(region) if region is not None else None,
         allowed_hosts=tuple(hosts),
         since=since,
         max_pages=max_pages,
         obey_robots=obey,
+        follow_attachments=follow,
         politeness=Politeness(concurrency=conc, delay=float(delay)),
-        **opt,
+        options=tuple(options),
+        **common,
     )
 
 
@@ -243,7 +300,9 @@ def load_sources(path: Path, substitutions: dict[str, str] | None = None) -> lis
     """
     files = sorted(path.glob("*.toml")) if path.is_dir() else [path]
     if not files:
-        raise SourceConfigError(f"{path}: no *.toml source files")
+        raise SourceConfigError(
+            f"{path}: no *.toml source files: add a bureau with `etl sources add LIST_URL` (docs/sources.md)"
+        )
     out: list[Source] = []
     seen: dict[str, str] = {}
     for f in files:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
+import dataclasses
+import html
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from etl.extract.facts import Extraction, extract
 from etl.extract.region_resolution import UNPLACED_REASONS
-from etl.fetch.charset import decode
 from etl.fetch.client import Fetcher, FetchResult, FetchSettings
 from etl.fetch.discover import Discovery, discover
 from etl.fetch.rawzone import RawZone
@@ -19,15 +21,18 @@ from etl.fetch.sources import Source
 from etl.models import (
     Bulletin,
     BulletinRef,
+    Fact,
     FetchMemory,
     RawPage,
     SourceBatch,
     SourceStats,
     Window,
+    content_hash,
     url_key,
 )
 from etl.orchestration.cancel import cancellable
-from etl.parse.html import ParseError, parse_html, to_bulletins
+from etl.parse.document import Selectors, Undecodable, read_document
+from etl.parse.html import ParsedPage, ParseError, to_bulletins
 
 
 def window_for(source: Source, cursor: date | None, logical_date: date, lag_days: int) -> Window:
@@ -83,9 +88,14 @@ async def _ingest(
     stats = SourceStats(source_id=source.id)
     batch = SourceBatch(source_id=source.id, window=window, stats=stats)
     async with Fetcher(settings) as fetcher:
-        robots = Robots(fetcher, fetcher.settings.user_agent) if source.obey_robots else None
+        robots = (
+            Robots(fetcher, fetcher.settings.user_agent, source.id, memory, raw)
+            if source.obey_robots
+            else None
+        )
         if found is None:
-            found = await cancellable(discover(source, fetcher, window, robots))
+            found = await cancellable(discover(source, fetcher, window, robots, memory, raw))
+            batch.documents.extend(found.documents)
         for s in found.skips:
             stats.skips.append({"url": s["url"], "reason": s["reason"], "stage": "discover"})
             stats.discovered += 1
@@ -114,6 +124,8 @@ async def _ingest(
                 if reason:
                     return ref, reason
             mem = memory.get(url_key(ref.url), FetchMemory())
+            if ref.inline_html is not None:
+                return ref, inline_page(ref, mem)
             res = await fetcher.get(
                 ref.url,
                 source.allowed_hosts,
@@ -125,9 +137,64 @@ async def _ingest(
             return ref, res
 
         results = await _within_budget(refs, one, fetcher.settings)
-    for ref, res in results:
-        _handle(source, ref, res, raw, batch)
+        attachments: list[BulletinRef] = []
+        for ref, res in results:
+            attachments += _handle(source, ref, res, raw, batch)
+        if attachments and source.follow_attachments:
+            # the PDFs the fetched articles link to, fetched like articles (robots, politeness, size cap)
+            seen = {url_key(r.url) for r in refs}
+            attachments = [a for a in dict.fromkeys(attachments) if url_key(a.url) not in seen]
+            batch.refs += attachments
+            stats.discovered += len(attachments)
+            for ref, res in await _within_budget(attachments, one, fetcher.settings):
+                _handle(source, ref, res, raw, batch)
+        if robots is not None:
+            batch.documents.extend(robots.documents)
     return batch
+
+
+# Attachments followed per article: a page linking dozens of PDFs is an archive, not a bulletin's figures.
+MAX_ATTACHMENTS = 5
+
+
+def attachment_refs(
+    source: Source, ref: BulletinRef, page: ParsedPage | None, article: Bulletin | None
+) -> list[BulletinRef]:
+    """The same-site PDF files an article links to, dated like the article and titled by their link."""
+    if page is None or not page.attachments:
+        return []
+    out = []
+    for href, text in page.attachments:
+        url = urljoin(ref.url, href)
+        if urlsplit(url).netloc.lower() not in source.allowed_hosts:
+            continue
+        title = (
+            text
+            if len(text) >= 4 and not text.lower().endswith(".pdf")
+            else (article.title if article else "")
+        )
+        out.append(BulletinRef(source.id, url, title, article.published if article else ref.published))
+    return out[:MAX_ATTACHMENTS]
+
+
+def inline_page(ref: BulletinRef, mem: FetchMemory) -> FetchResult:
+    """The article as the list gave it, wrapped as the page it stands for (title and date from the list), so
+    that it is stored, parsed and re-parsed like a fetched one; unchanged since the stored version, it is
+    answered as a 304."""
+    title = html.escape(ref.title)
+    pub = f'<meta name="PubDate" content="{ref.published.isoformat()}">' if ref.published else ""
+    page = (
+        f'<html><head><meta charset="utf-8"><title>{title}</title>{pub}</head>'
+        f"<body><h1>{title}</h1><article>{ref.inline_html}</article></body></html>"
+    ).encode()
+    status = 304 if mem.content_hash == content_hash(page) else 200
+    return FetchResult(
+        url=ref.url,
+        status=status,
+        body=page if status == 200 else None,
+        headers={"content-type": "text/html; charset=utf-8", "x-etl-origin": "list"},
+        final_url=ref.url,
+    )
 
 
 async def _within_budget(
@@ -160,38 +227,40 @@ async def _within_budget(
 
 def _handle(
     source: Source, ref: BulletinRef, res: FetchResult | str, raw: RawZone, batch: SourceBatch
-) -> None:
+) -> list[BulletinRef]:
+    """Record one fetch's outcome; a fetched page is stored, parsed and extracted. Returns the attachments it
+    links to."""
     stats = batch.stats
     if isinstance(res, str) and is_unreachable(res):  # the host could not be reached: a failure, retried
         stats.failed += 1
         batch.outcomes[ref.url] = "failed"
         stats.failures.append({"url": ref.url, "status": "", "error": res, "stage": "fetch"})
-        return
+        return []
     if isinstance(res, str):  # not fetched, for the reason given (robots.txt)
         stats.skipped += 1
         stats.skips.append({"url": ref.url, "reason": res, "stage": "fetch"})
         batch.outcomes[ref.url] = "skipped"
-        return
+        return []
     if res.not_modified:
         stats.not_modified += 1
         batch.outcomes[ref.url] = "not_modified"
         batch.read_at[ref.url] = res.fetched_at
         batch.succeeded_urls.append(ref.url)
-        return
+        return []
     if not res.ok:
         stats.failed += 1
         batch.outcomes[ref.url] = "failed"
         stats.failures.append(
             {"url": ref.url, "status": str(res.status), "error": res.error or "", "stage": "fetch"}
         )
-        return
+        return []
     stats.fetched += 1
     batch.outcomes[ref.url] = "fetched"
     batch.read_at[ref.url] = res.fetched_at
     batch.succeeded_urls.append(ref.url)
     body = res.body or b""
     digest, rel = raw.put(body)  # stored before anything is parsed
-    text, encoding = decode(body, res.headers.get("content-type"), source.encoding)
+    bulletins, encoding, page = parse_page(source, ref, body, res.headers, digest, res.fetched_at, batch)
     batch.raw_pages.append(
         RawPage(
             source_id=source.id,
@@ -205,57 +274,46 @@ def _handle(
             path=rel,
         )
     )
-    bulletins = parse_page(source, ref, text, digest, res.fetched_at, batch)
-    batch.bulletins.extend(bulletins)
+    extract_page(batch, bulletins, page)
     for b in bulletins:
-        add_extraction(batch, b, extract_bulletin(b))
         if b.published and (batch.newest is None or b.published > batch.newest):
             batch.newest = b.published
-
-
-# A decoded page with more undecodable characters than this share is mojibake (a lying charset header, mixed
-# encodings): its numbers and places cannot be trusted, so it is quarantined rather than read.
-_MAX_REPLACEMENT_SHARE = 0.01
-_MIN_REPLACEMENTS = 20
+    return attachment_refs(source, ref, page, bulletins[0] if bulletins else None)
 
 
 def parse_page(
-    source: Source, ref: BulletinRef, text: str, digest: str, fetched_at, batch: SourceBatch
-) -> list[Bulletin]:
-    bad = text.count("\ufffd")
-    if bad >= _MIN_REPLACEMENTS and bad > _MAX_REPLACEMENT_SHARE * len(text):
-        batch.quarantine.append(
-            {
-                "layer": "parse",
-                "source_id": source.id,
-                "record_key": url_key(ref.url),
-                "check": "decode",
-                "reason": f"{ref.url}: {bad} of {len(text)} characters could not be decoded (charset wrong or "
-                "mixed); set the source's encoding",
-                "row": {"url": ref.url, "content_hash": digest},
-            }
-        )
-        return []
+    source: Source,
+    ref: BulletinRef,
+    body: bytes,
+    headers: dict[str, str],
+    digest: str,
+    fetched_at: datetime | None,
+    batch: SourceBatch,
+) -> tuple[list[Bulletin], str, ParsedPage | None]:
+    """The page path every reader shares (the nightly run, the re-parse): the body read by its content type,
+    split into bulletins; a page that cannot be read is quarantined under its identity (so that a later fetch
+    or re-parse of it replaces the row), never dropped. Returns the bulletins and the encoding used."""
+    selectors = Selectors(source.title_selector, source.date_selector, source.body_selector)
+    page: ParsedPage
     try:
-        page = parse_html(text, source.title_selector, source.date_selector, source.body_selector)
+        page, encoding = read_document(body, headers.get("content-type"), source.encoding, selectors, ref.url)
     except ParseError as e:
         batch.quarantine.append(
             {
                 "layer": "parse",
                 "source_id": source.id,
-                # the page's identity, so that a later fetch or re-parse of it replaces this row
                 "record_key": url_key(ref.url),
-                "check": "main_text",
+                "check": "decode" if isinstance(e, Undecodable) else "main_text",
                 "reason": f"{ref.url}: {e}",
                 "row": {"url": ref.url, "content_hash": digest},
             }
         )
-        return []
+        return [], getattr(e, "encoding", ""), None
     bulletins = to_bulletins(
         source.id, ref.url, page, source.region, ref.published, ref.title, digest, fetched_at
     )
     batch.stats.parsed += len(bulletins)
-    return bulletins
+    return bulletins, encoding, page
 
 
 def add_extraction(batch: SourceBatch, b: Bulletin, result: Extraction) -> None:
@@ -274,6 +332,24 @@ def add_extraction(batch: SourceBatch, b: Bulletin, result: Extraction) -> None:
                 "row": {"url": b.url, **f.as_dict()},
             }
         )
+
+
+def extract_page(batch: SourceBatch, bulletins: list[Bulletin], page: ParsedPage | None) -> None:
+    """Extract each bulletin of a page into the batch; a PDF's facts name their page in the evidence."""
+    batch.bulletins.extend(bulletins)
+    for b in bulletins:
+        result = extract_bulletin(b)
+        if page is not None and page.page_starts:
+            result = on_pages(result, page, page.text.find(b.text[:80]))
+        add_extraction(batch, b, result)
+
+
+def on_pages(result: Extraction, page: ParsedPage, offset: int) -> Extraction:
+    def paged(f: Fact) -> Fact:
+        number = bisect.bisect_right(page.page_starts, max(offset, 0) + f.span_start)
+        return dataclasses.replace(f, evidence=f"{f.evidence} [PDF p.{number}]")
+
+    return Extraction([paged(f) for f in result.facts], [paged(f) for f in result.unplaced])
 
 
 def extract_bulletin(b: Bulletin) -> Extraction:

@@ -3,32 +3,32 @@ source's selectors improve."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import duckdb
 
-from etl.fetch.charset import decode
 from etl.fetch.rawzone import RawZone, RawZoneCorrupt
 from etl.fetch.sources import Source
 from etl.models import BulletinRef, SourceBatch, SourceStats, Window, url_key
-from etl.orchestration.ingest import add_extraction, extract_bulletin, parse_page
+from etl.orchestration.ingest import extract_page, parse_page
 
 
 def raw_pages_in_window(con: duckdb.DuckDBPyConnection, source_id: str, window: Window | None) -> list[tuple]:
-    """(url, content_hash, encoding, fetched_at, published) of the newest stored version of each page.
+    """(url, content_hash, encoding, fetched_at, published, headers) of the newest stored version of each page.
 
     A page belongs to the window by the publication date of its bulletins; pages that never parsed (no bulletin)
     belong to every window, so a parser fix reaches them too.
     """
     rows = con.execute(
         """with latest as (
-               select url, url_key, content_hash, encoding, fetched_at,
+               select url, url_key, content_hash, encoding, fetched_at, headers,
                       row_number() over (partition by url_key order by fetched_at desc, content_hash) as rn
                from raw_page where source_id = ? and status = 200
            ), pub as (
                select url_key, min(published) as published from bulletin where source_id = ? group by url_key
            )
-           select l.url, l.content_hash, l.encoding, l.fetched_at, p.published
+           select l.url, l.content_hash, l.encoding, l.fetched_at, p.published, l.headers
            from latest as l left join pub as p using (url_key)
            where l.rn = 1
            order by l.url_key""",
@@ -45,7 +45,7 @@ def reparse_source(
     pages = raw_pages_in_window(con, source.id, window)
     stats = SourceStats(source_id=source.id, discovered=len(pages))
     batch = SourceBatch(source_id=source.id, window=window or Window(date.min, date.max), stats=stats)
-    for url, digest, encoding, fetched_at, published in pages:
+    for url, digest, encoding, fetched_at, published, stored_headers in pages:
         try:
             body = raw.get(digest)
         except (FileNotFoundError, RawZoneCorrupt) as e:
@@ -68,9 +68,13 @@ def reparse_source(
         stats.fetched += 1  # read from the raw zone
         batch.outcomes[url] = "fetched"
         batch.reparsed_urls.append(url)
-        text, _ = decode(body, f"text/html; charset={encoding}" if encoding else None, source.encoding)
+        headers = json.loads(stored_headers) if stored_headers else {}
+        ctype = headers.get("content-type") or "text/html"
+        if (
+            encoding and encoding != "binary"
+        ):  # the charset the page was first read with, whatever it declared
+            ctype = f"{ctype.split(';', 1)[0]}; charset={encoding}"
         ref = BulletinRef(source.id, url, "", published)
-        for b in parse_page(source, ref, text, digest, fetched_at, batch):
-            batch.bulletins.append(b)
-            add_extraction(batch, b, extract_bulletin(b))
+        bulletins, _, page = parse_page(source, ref, body, {"content-type": ctype}, digest, fetched_at, batch)
+        extract_page(batch, bulletins, page)
     return batch

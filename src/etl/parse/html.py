@@ -45,6 +45,11 @@ _BLOCK_TAG = re.compile(
 )
 # A template container holding less than this is a stub (an empty "#content"), not the article.
 _MIN_BODY_CHARS = 8
+_PDF_LINK = re.compile(r"\.pdf(?:$|[?#])", re.I)
+# The date line of an article page: 发布时间：2024-06-03 / 发布日期：2024年6月3日 / 日期：…
+_PUBLISHED_LABEL = re.compile(
+    r"(?:发布|发表|成文|印发)?(?:时间|日期)\s*[:：]\s*((?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2})"
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,8 @@ class ParsedPage:
     title: str
     published: date | None
     text: str
+    attachments: tuple[tuple[str, str], ...] = ()  # (href, link text) of PDF files the page links to
+    page_starts: tuple[int, ...] = ()  # a PDF's text: where each of its pages starts
 
 
 class ParseError(ValueError):
@@ -92,17 +99,35 @@ def parse_html(
     body_selector: str | None = None,
 ) -> ParsedPage:
     tree = HTMLParser(html)
-    title = _first_text(tree, title_selector) or _first_text(tree, "h1") or _first_text(tree, "title") or ""
+    # Chinese government CMSs (TRS, Hanweb, …) say what the article is in <meta>: its title without the site
+    # name that <title> carries, and its publication date.
+    title = (
+        _first_text(tree, title_selector)
+        or _meta(tree, 'meta[name="ArticleTitle"], meta[name="articletitle"]')
+        or _first_text(tree, "h1")
+        or _first_text(tree, "title")
+        or ""
+    )
     published = parse_date(_first_text(tree, date_selector)) if date_selector else None
     if published is None:
-        meta = tree.css_first(
-            'meta[name="PubDate"], meta[name="pubdate"], meta[property="article:published_time"]'
+        published = parse_date(
+            _meta(tree, 'meta[name="PubDate"], meta[name="pubdate"], meta[property="article:published_time"]')
         )
-        published = parse_date(meta.attributes.get("content") if meta else None)
+    if published is None:
+        m = _PUBLISHED_LABEL.search(tree.body.text(separator=" ") if tree.body else "")
+        published = parse_date(m.group(1)) if m else None
     for node in tree.css(_NOISE):
         node.decompose()
     for node in tree.css(_HIDDEN):
         node.decompose()
+    # 附件 links (statistical bulletins, work reports as PDF) outside the page's chrome
+    attachments = tuple(
+        dict.fromkeys(
+            (href, a.text(strip=True))
+            for a in tree.css("a[href]")
+            if (href := (a.attributes.get("href") or "").strip()) and _PDF_LINK.search(href)
+        )
+    )
     body = None
     for sel in ((body_selector,) if body_selector else ()) + TEMPLATE_BODY_SELECTORS:
         body = tree.css_first(sel)
@@ -116,7 +141,13 @@ def parse_html(
     text = node_text(body)
     if published is None:
         published = parse_date(_first_text(tree, ".info, .date, .time, .pubtime, .source"))
-    return ParsedPage(title=title.strip(), published=published, text=text)
+    return ParsedPage(title=title.strip(), published=published, text=text, attachments=attachments)
+
+
+def _meta(tree: HTMLParser, selector: str) -> str | None:
+    node = tree.css_first(selector)
+    value = (node.attributes.get("content") or "").strip() if node is not None else ""
+    return value or None
 
 
 def _first_text(tree: HTMLParser, selector: str | None) -> str | None:

@@ -195,6 +195,31 @@ def load_batch(
         columns=["url", "url_key", "stage", "status", "error"],
     )
     page_df = _page_frame(batch)
+    doc_df = pd.DataFrame(
+        [
+            {
+                "source_id": d.source_id,
+                "url_key": url_key(d.url),
+                "url": d.url,
+                "role": d.role,
+                "content_hash": d.content_hash,
+                "etag": d.etag,
+                "last_modified": d.last_modified,
+                "fetched_at": d.fetched_at,
+            }
+            for d in {url_key(d.url): d for d in batch.documents}.values()
+        ],
+        columns=[
+            "source_id",
+            "url_key",
+            "url",
+            "role",
+            "content_hash",
+            "etag",
+            "last_modified",
+            "fetched_at",
+        ],
+    )
     src = batch.source_id
     frames = {
         "raw_df": raw_df,
@@ -207,6 +232,7 @@ def load_batch(
         "ok_df": ok_df,
         "fail_df": fail_df,
         "page_df": page_df,
+        "doc_df": doc_df,
     }
     # Empty frames are neither registered (DuckDB inspects every registered frame: ~2 ms each) nor read.
     present = {name: frame for name, frame in frames.items() if not frame.empty}
@@ -239,6 +265,11 @@ def _write(
 
     con.execute("begin transaction")
     try:
+        run(
+            "doc_df",
+            """insert or replace into site_document by name
+               select source_id, url_key, url, role, content_hash, etag, last_modified, fetched_at from doc_df""",
+        )
         run(
             "raw_df",
             """insert into raw_page select r.* from raw_df as r

@@ -25,15 +25,19 @@ def read_state(con: duckdb.DuckDBPyConnection, source_ids: list[str]) -> RunStat
         # The newest version of each page that is still loaded: its validators make the next GET conditional.
         rows = con.execute(
             """with latest as (
-                   select url_key, etag, last_modified,
+                   select url_key, etag, last_modified, content_hash,
                           row_number() over (partition by url_key order by fetched_at desc) as rn
                    from raw_page where source_id = ?
                )
-               select l.url_key, l.etag, l.last_modified from latest as l
+               select l.url_key, l.etag, l.last_modified, l.content_hash from latest as l
                where l.rn = 1 and exists (select 1 from bulletin as b where b.source_id = ? and b.url_key = l.url_key)""",
             [sid, sid],
         ).fetchall()
-        st.memory[sid] = {u: FetchMemory(e, lm) for u, e, lm in rows if e or lm}
+        # List pages, feeds and robots.txt: their stored body answers a 304.
+        rows += con.execute(
+            "select url_key, etag, last_modified, content_hash from site_document where source_id = ?", [sid]
+        ).fetchall()
+        st.memory[sid] = {u: FetchMemory(e, lm, h) for u, e, lm, h in rows}
         st.retry_urls[sid] = [
             u
             for (u,) in con.execute(

@@ -1,0 +1,171 @@
+"""What every source kind shares: the fields it declares, the discovery record, and the reader of list pages
+(polite, robots-checked, conditional, stored in the raw zone)."""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from etl.fetch.charset import decode
+from etl.fetch.client import Fetcher, sendable_header
+from etl.fetch.rawzone import RawZone
+from etl.fetch.robots import Robots, is_unreachable
+from etl.models import BulletinRef, FetchMemory, SiteDocument, Window, url_key
+from etl.reference.dates import parse_date
+
+if TYPE_CHECKING:
+    from etl.fetch.sources import Source
+
+
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+
+
+@dataclass(frozen=True)
+class Field:
+    """A registry field a kind reads: its type, default, and what it means (docs/sources.md lists them all)."""
+
+    name: str
+    type: type
+    default: Any
+    doc: str
+    required: bool = False
+    selector: bool = False  # a CSS selector, compiled when the registry is read
+
+
+@dataclass
+class Discovery:
+    refs: list[BulletinRef] = field(default_factory=list)
+    pages: int = 0
+    failures: list[dict[str, str]] = field(default_factory=list)  # list pages that failed
+    skips: list[dict[str, str]] = field(default_factory=list)  # list pages not fetched, with the reason
+    stopped_because: str = ""
+    documents: list[SiteDocument] = field(default_factory=list)  # list pages and feeds read with a 200
+    not_modified: int = 0  # list pages and feeds answered 304 (read from the raw zone)
+    family: str = ""  # what automatic discovery recognised (trs, hanweb, feed, json, pager, list)
+    page_title: str = ""  # the first list page's <title>, for naming a source that is being added
+
+
+@dataclass(frozen=True)
+class ListPage:
+    url: str
+    text: str
+    content_type: str
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    doc: str
+    fields: tuple[Field, ...]
+    discover: Callable[[Source, ListReader, Window], Awaitable[Discovery]]
+
+
+class ListReader:
+    """Reads a source's list pages and feeds for its kind's ``discover``: robots.txt first, the source's
+    politeness, a conditional GET when the raw zone still holds the body an earlier run stored (a 304 is then
+    read from there), and every failure or refusal recorded on the discovery, never raised."""
+
+    def __init__(
+        self,
+        source: Source,
+        fetcher: Fetcher,
+        robots: Robots | None = None,
+        memory: dict[str, FetchMemory] | None = None,
+        raw: RawZone | None = None,
+    ):
+        self.source = source
+        self.fetcher = fetcher
+        self.robots = robots
+        self.memory = memory or {}
+        self.raw = raw
+        self.out = Discovery()
+        self.prefetched: dict[str, ListPage] = {}  # pages already read while recognising the site
+
+    async def get(self, url: str, role: str = "list") -> ListPage | None:
+        if url in self.prefetched:
+            return self.prefetched.pop(url)
+        src = self.source
+        out = self.out
+        if self.robots is not None:
+            reason = await self.robots.check(
+                url, src.allowed_hosts, src.politeness.concurrency, src.politeness.delay
+            )
+            if is_unreachable(reason):
+                out.failures.append({"url": url, "status": "", "error": reason or ""})
+                return None
+            if reason:
+                out.skips.append({"url": url, "reason": reason})
+                return None
+        mem = self.memory.get(url_key(url), FetchMemory())
+        cached = mem.content_hash if self.raw is not None and mem.content_hash else None
+        if cached and not self.raw.has(cached):  # type: ignore[union-attr]
+            cached = None
+        res = await self.fetcher.get(
+            url,
+            src.allowed_hosts,
+            src.politeness.concurrency,
+            src.politeness.delay,
+            etag=mem.etag if cached else None,
+            last_modified=mem.last_modified if cached else None,
+        )
+        if res.not_modified and cached:
+            out.not_modified += 1
+            body = self.raw.get(cached)  # type: ignore[union-attr]
+            text, _ = decode(body, None, src.encoding)
+            return ListPage(url, text, "")
+        if not res.ok:
+            out.failures.append(
+                {"url": url, "status": str(res.status), "error": res.error or f"HTTP {res.status}"}
+            )
+            return None
+        body = res.body or b""
+        content_type = res.headers.get("content-type", "")
+        text, _ = decode(body, content_type, src.encoding)
+        if not out.page_title:
+            m = _TITLE.search(text[:20000])
+            out.page_title = " ".join(m.group(1).split()) if m else ""
+        if self.raw is not None:
+            digest, _ = self.raw.put(body)
+            out.documents.append(
+                SiteDocument(
+                    source_id=src.id,
+                    url=url,
+                    role=role,
+                    content_hash=digest,
+                    etag=sendable_header(res.headers.get("etag")),
+                    last_modified=sendable_header(res.headers.get("last-modified")),
+                    fetched_at=res.fetched_at or datetime.now(UTC),
+                )
+            )
+        return ListPage(url, text, content_type)
+
+
+def with_param(url: str, name: str, value: int) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != name] + [(name, str(value))]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def feed_date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value).date()
+    except (TypeError, ValueError):
+        return parse_date(value)
+
+
+def page_verdict(older: int, new: int, unseen: int) -> str | None:
+    """Why a walk over list pages stops after this page, or None to go on: pages run newest first, so a page
+    whose dated items are all older than the window ends it; a page adding nothing new is a site repeating
+    its last page."""
+    if older and not new:
+        return "reached the window's start"
+    if unseen == 0:
+        return "holds nothing new"
+    return None

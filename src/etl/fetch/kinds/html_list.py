@@ -1,0 +1,102 @@
+"""``html_list``: list pages read with CSS selectors the registry gives (an override of automatic discovery
+for a site whose markup it cannot read)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin
+
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+from etl.fetch.kinds.base import Discovery, Field, Kind, ListReader, page_verdict
+from etl.models import BulletinRef, Window
+from etl.reference.dates import parse_date
+
+if TYPE_CHECKING:
+    from etl.fetch.sources import Source
+
+FIELDS = (
+    Field("item_selector", str, "li", "one element per bulletin on a list page", selector=True),
+    Field("link_selector", str, "a", "the bulletin's link inside an item", selector=True),
+    Field(
+        "item_date_selector",
+        str,
+        None,
+        "the item's date inside an item (default: the first date in the item's text)",
+        selector=True,
+    ),
+    Field("next_selector", str, None, "the next list page's link (default: no pagination)", selector=True),
+)
+
+
+async def discover(source: Source, reader: ListReader, window: Window) -> Discovery:
+    out = reader.out
+    item_selector = source.option("item_selector")
+    url: str | None = source.list_url
+    seen_pages: set[str] = set()
+    seen_refs: set[str] = set()
+    while url:
+        if url in seen_pages:
+            out.stopped_because = f"list page {url} repeats"
+            break
+        if out.pages >= source.max_pages:
+            out.stopped_because = f"max_pages {source.max_pages} reached"
+            break
+        seen_pages.add(url)
+        page = await reader.get(url)
+        if page is None:
+            out.stopped_because = f"list page {url} not read"
+            break
+        out.pages += 1
+        tree = HTMLParser(page.text)
+        items = tree.css(item_selector)
+        new = older = unseen = 0
+        for item in items:
+            link = item.css_first(source.option("link_selector"))
+            href = link.attributes.get("href") if link is not None else None
+            if not href:
+                continue
+            abs_url = urljoin(url, href)
+            if abs_url in seen_refs:
+                continue
+            seen_refs.add(abs_url)
+            unseen += 1
+            when = None
+            if source.option("item_date_selector"):
+                d = item.css_first(source.option("item_date_selector"))
+                when = parse_date(d.text(strip=True)) if d is not None else None
+            if when is None:
+                when = parse_date(item.text(separator=" ", strip=True))
+            place = window.place(when)
+            if place == "older":
+                older += 1
+                continue
+            if place == "newer":
+                continue  # newer than the window: keep walking towards it
+            new += 1
+            title = link.attributes.get("title") or link.text(strip=True)
+            out.refs.append(BulletinRef(source.id, abs_url, title, when))
+        if not items:
+            # the first page, or a page the pager pointed to: items were expected (a broken or re-templated
+            # page must not end discovery as if the list were over)
+            out.stopped_because = f"list page {url} has no items matching {item_selector!r}"
+            out.failures.append({"url": url, "status": "200", "error": out.stopped_because})
+            break
+        verdict = page_verdict(older, new, unseen)
+        if verdict:
+            out.stopped_because = verdict if older else f"list page {url} {verdict}"
+            break
+        nxt = tree.css_first(source.option("next_selector")) if source.option("next_selector") else None
+        href = nxt.attributes.get("href") if nxt is not None else None
+        url = urljoin(url, href) if href else None
+        if url is None:
+            out.stopped_because = "last list page"
+    return out
+
+
+KIND = Kind(
+    "html_list",
+    "HTML list pages read with the selectors given; pages followed through `next_selector`",
+    FIELDS,
+    discover,
+)

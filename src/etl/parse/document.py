@@ -1,0 +1,79 @@
+"""One way from a stored body to a parsed page, chosen by its content type: HTML (selectors or the CMS
+defaults), plain text (the first line as title), PDF (text per page). Used by the nightly run, the re-parse
+and ``etl extract`` alike, so that a page reads the same whichever of them reads it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from etl.fetch.charset import decode
+from etl.parse.html import ParsedPage, ParseError, parse_html, text_title
+from etl.reference.dates import parse_date
+
+# A decoded page with more undecodable characters than this share is mojibake (a lying charset header, mixed
+# encodings): its numbers and places cannot be trusted, so it is quarantined rather than read.
+MAX_REPLACEMENT_SHARE = 0.01
+MIN_REPLACEMENTS = 20
+
+
+class Undecodable(ParseError):
+    """The body's characters cannot be trusted: the check is ``decode``, not ``main_text``."""
+
+
+@dataclass(frozen=True)
+class Selectors:
+    title: str | None = None
+    date: str | None = None
+    body: str | None = None
+
+
+def media_type(body: bytes, content_type: str | None, name: str = "") -> str:
+    """html | text | pdf | binary, from the content type, else the file name, else the body's first bytes."""
+    ct = (content_type or "").split(";", 1)[0].strip().lower()
+    if ct == "application/pdf" or body[:5] == b"%PDF-":
+        return "pdf"
+    if ct == "application/octet-stream":
+        return "binary"
+    if ct in ("text/html", "application/xhtml+xml"):
+        return "html"
+    if ct == "text/plain":
+        return "text"
+    lower = name.lower()
+    if lower.endswith((".html", ".htm", ".shtml")):
+        return "html"
+    if lower.endswith(".txt"):
+        return "text"
+    head = body[:512].lstrip().lower()
+    return "html" if head.startswith((b"<!doctype", b"<html", b"<head", b"<body", b"<meta")) else "text"
+
+
+def read_document(
+    body: bytes,
+    content_type: str | None = None,
+    encoding: str | None = None,
+    selectors: Selectors = Selectors(),
+    name: str = "",
+) -> tuple[ParsedPage, str]:
+    """The parsed page and the encoding it was decoded with; :class:`ParseError` when it cannot be read."""
+    kind = media_type(body, content_type, name)
+    if kind == "binary":
+        raise ParseError(f"a binary file ({content_type}), not a page or a PDF")
+    if kind == "pdf":
+        from etl.parse.pdf import read_pdf
+
+        return read_pdf(body), "binary"
+    text, used = decode(body, content_type, encoding)
+    bad = text.count("\ufffd")
+    try:
+        if bad >= MIN_REPLACEMENTS and bad > MAX_REPLACEMENT_SHARE * len(text):
+            raise Undecodable(
+                f"{bad} of {len(text)} characters could not be decoded (charset wrong or mixed); set the "
+                "source's encoding"
+            )
+        if kind == "html":
+            return parse_html(text, selectors.title, selectors.date, selectors.body), used
+    except ParseError as e:
+        e.encoding = used  # type: ignore[attr-defined]  # the raw page still records how it decodes
+        raise
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    return ParsedPage(title=text_title(text), published=parse_date(first[:40]), text=text), used
