@@ -1,6 +1,6 @@
 """Extract-stage throughput: bulletins/second on one core over >= 10,000 generated bulletins of 1-3 KB.
 
-Run: python3 -m uv run --frozen python bench/extract_bench.py [--n 10000] [--dir ../shared/dev/corpus]
+Run: python3 uvw.py run --frozen python bench/extract_bench.py [--n 10000] [--dir ../shared/dev/corpus]
 
 With ``--dir``, the bulletins are the ``*.txt`` files of that folder (real text, read at run time, never copied
 into the project), repeated up to ``--n``; titles are read as ``etl extract`` reads them.

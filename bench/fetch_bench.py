@@ -8,7 +8,7 @@
    `etl run` process, Prefect start included: in ephemeral mode, and against an already running local
    `prefect server` (how a scheduled deployment runs).
 
-Run: python3 -m uv run --frozen python bench/fetch_bench.py [--pages-per-host 100] [--skip-server]
+Run: python3 uvw.py run --frozen python bench/fetch_bench.py [--pages-per-host 100] [--skip-server]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Extraction cost against text length: 1, 2, 4 and 8 MB pages, as written and flattened to one line.
 
-Run: python3 -m uv run --frozen python bench/linear_bench.py [--sizes 1 2 4 8]
+Run: python3 uvw.py run --frozen python bench/linear_bench.py [--sizes 1 2 4 8]
 
 A page at the fetch cap must not tie a run up: cost has to grow in proportion to length (CPU seconds per MB
 roughly constant), whatever the page's shape. The pages are generated bulletins (bench/corpus.py) laid end to

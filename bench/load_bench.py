@@ -1,7 +1,7 @@
 """Load-path benchmark: 1,000,000 facts through validation and the idempotent batch load, the time of each
 mart over them, and the same facts through dlt's DuckDB destination with write_disposition="merge".
 
-Run: python3 -m uv run --frozen --group bench python bench/load_bench.py [--facts 1000000] [--skip-dlt]
+Run: python3 uvw.py run --frozen --group bench python bench/load_bench.py [--facts 1000000] [--skip-dlt]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Extraction quality on the seed page and both fixed halves of the shared dev bulletins, regions on and off.
 
-Run: python3 -m uv run --frozen python bench/quality.py [--shared ../shared] [--show A|B|seed]
+Run: python3 uvw.py run --frozen python bench/quality.py [--shared ../shared] [--show A|B|seed]
 
 Scores with the shared scorer (``shared/tools/score_facts.py``) over exactly what ``etl extract`` prints. The
 dev bulletins are for measuring: write a rule looking at one half and keep it only if the other half's score

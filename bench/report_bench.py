@@ -1,7 +1,7 @@
 """Report benchmark: generate the HTML report of a 1,000-region warehouse; prints seconds and megabytes.
 Goals: under 5 s and under 5 MB.
 
-Run: python3 -m uv run --frozen python bench/report_bench.py [--regions 1000]
+Run: python3 uvw.py run --frozen python bench/report_bench.py [--regions 1000]
 """
 
 from __future__ import annotations

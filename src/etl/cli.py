@@ -161,6 +161,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if server is not None:
             server.wait_ready()
         stats = nightly(registry=str(src_dir), db=str(db), lock_timeout=args.lock_timeout)
+    total = sum(sites.statuses.values())
+    if total:
+        share = sites.statuses[304] / total
+        print(
+            f"demo sites answered {total} requests: {sites.statuses[304]} with 304 Not Modified ({share:.0%})"
+        )
     return _finish(stats, db, started)
 
 

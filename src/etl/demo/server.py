@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from collections import Counter
+from collections.abc import Callable
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -20,7 +22,7 @@ _ART = re.compile(r"^/art/([A-Za-z0-9_.-]+)\.html$")
 _LAST_MODIFIED = formatdate(1_700_000_000, usegmt=True)
 
 
-def _handler(site: Site, base: list[str]) -> type[BaseHTTPRequestHandler]:
+def _handler(site: Site, base: list[str], tally: Callable[[int], None]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -55,6 +57,7 @@ def _handler(site: Site, base: list[str]) -> type[BaseHTTPRequestHandler]:
         def _send(
             self, status: int, data: bytes, ctype: str | None, extra: dict[str, str] | None = None
         ) -> None:
+            tally(status)
             self.send_response(status)
             if ctype:
                 self.send_header("Content-Type", ctype)
@@ -77,11 +80,17 @@ class DemoSites:
         self.servers: dict[str, ThreadingHTTPServer] = {}
         self.threads: list[threading.Thread] = []
         self.base_urls: dict[str, str] = {}
+        self.statuses: Counter[int] = Counter()  # every response the sites sent, by status
+        self._lock = threading.Lock()
+
+    def _tally(self, status: int) -> None:
+        with self._lock:
+            self.statuses[status] += 1
 
     def __enter__(self) -> DemoSites:
         for sid, site in self.sites.items():
             base: list[str] = [""]
-            server = ThreadingHTTPServer((self.host, 0), _handler(site, base))
+            server = ThreadingHTTPServer((self.host, 0), _handler(site, base, self._tally))
             server.daemon_threads = True
             server.block_on_close = False
             base[0] = f"http://{self.host}:{server.server_address[1]}"
