@@ -56,7 +56,9 @@ def refresh_views(db: str, lock_timeout: float) -> dict[str, int]:
     con = connect(db, lock_timeout)
     try:
         create_views(con)
-        build_report(con, Path(db).parent / "report", {"when": datetime.now().strftime("%Y-%m-%d %H:%M")})
+        build_report(
+            con, settings.report_dir_for(Path(db)), {"when": datetime.now().strftime("%Y-%m-%d %H:%M")}
+        )
         return table_counts(con)
     finally:
         con.close()

@@ -6,6 +6,7 @@ import argparse
 import importlib.util
 import json
 import logging
+import os
 import sys
 import time
 from collections import Counter
@@ -167,7 +168,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(
             f"demo sites answered {total} requests: {sites.statuses[304]} with 304 Not Modified ({share:.0%})"
         )
-    return _finish(stats, db, started)
+    return _finish(stats, db, started, temporary_server=server is not None)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -222,8 +223,16 @@ def _dispatch(flow_name: str, params: dict, args: argparse.Namespace) -> int:
     # A broken registry fails here, in a second, not after Prefect's server has started.
     from etl.fetch.sources import load_fetch_config, load_sources
 
-    load_sources(Path(params["registry"]))
+    configured = {s.id for s in load_sources(Path(params["registry"]))}
     load_fetch_config(Path(params["registry"]))
+    unknown = sorted(set(params.get("sources") or ()) - configured)
+    if unknown:
+        print(
+            f"etl {flow_name}: --source {', '.join(unknown)}: not in {params['registry']} "
+            f"(configured: {', '.join(sorted(configured))})",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     server = local_prefect()
     flow = getattr(load_flow_module(flow_name), flow_name)
     if server is not None:
@@ -252,7 +261,7 @@ def _dispatch(flow_name: str, params: dict, args: argparse.Namespace) -> int:
         return 128 + signum
     if params.get("dry_run"):
         return 0
-    return _finish(stats, _db(args), started)
+    return _finish(stats, _db(args), started, temporary_server=server is not None)
 
 
 def dask_runner(address: str):
@@ -269,7 +278,7 @@ def dask_runner(address: str):
     return DaskTaskRunner(address=address)
 
 
-def _finish(stats: list[dict], db: Path, started: float) -> int:
+def _finish(stats: list[dict], db: Path, started: float, temporary_server: bool = False) -> int:
     from etl.models import SourceStats
     from etl.report.summary import summary_text
 
@@ -279,6 +288,18 @@ def _finish(stats: list[dict], db: Path, started: float) -> int:
     print(f"\nCross-region scorecard ({db})")
     _print_scorecard(db)
     print(f"\nfinished in {time.monotonic() - started:.1f}s")
+    report = settings.report_dir_for(db) / "index.html"
+    print(f"warehouse  {db}")
+    if report.exists():
+        print(f"report     {report}")
+    api = None if temporary_server else os.environ.get("PREFECT_API_URL")
+    if api:
+        print(f"prefect    {api.removesuffix('/api')} (the run is in its UI)")
+    else:
+        print(
+            f"prefect    {settings.prefect_home()} (the run's records; to browse them: "
+            f"PREFECT_HOME={settings.prefect_home()} prefect server start, then http://127.0.0.1:4200)"
+        )
     failed = [s.source_id for s in objs if s.status == "failed"]
     if failed:
         print(
@@ -307,10 +328,20 @@ def exit_code(stats: list) -> int:
 
 
 def cmd_indicators(args: argparse.Namespace) -> int:
-    from etl.report.terminal import query_mart
+    from etl.report.terminal import codes_listing, query_mart
     from etl.warehouse.database import connect
 
-    con = connect(_db(args), read_only=True)
+    if args.list:
+        print(codes_listing())
+        return 0
+    db = _db(args)
+    if not db.exists():
+        print(
+            f"etl indicators: no warehouse at {db} (run etl demo or etl run first, or pass --db)",
+            file=sys.stderr,
+        )
+        return 2
+    con = connect(db, read_only=True)
     try:
         return query_mart(con, args)
     finally:
@@ -532,11 +563,14 @@ def build_parser() -> argparse.ArgumentParser:
         default="mart_region_indicator_latest",
         choices=mart_names(),
     )
-    sp.add_argument("--indicator")
-    sp.add_argument("--region", help="region code or name")
+    sp.add_argument("--indicator", help="indicator code or Chinese name (etl indicators --list)")
+    sp.add_argument("--region", help="region code or name (成都市, 成都, 510100)")
     sp.add_argument("--level", choices=["country", "province", "prefecture", "county"])
-    sp.add_argument("--province", help="province code (e.g. 320000)")
-    sp.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table")
+    sp.add_argument("--province", help="province code or name (320000, 江苏省, 江苏)")
+    sp.add_argument("--format", choices=["table", "csv", "json", "jsonl", "parquet"], default="table")
+    sp.add_argument(
+        "--list", action="store_true", help="list the indicator codes and the views with their filters"
+    )
     sp.add_argument("--out", help="output file (required for parquet)")
     sp.set_defaults(func=cmd_indicators)
 

@@ -25,6 +25,15 @@ def raw_dir_for(db: Path) -> Path:
     return db.parent / "raw"
 
 
+def report_dir_for(db: Path) -> Path:
+    """The HTML report the nightly run writes, beside its warehouse."""
+    return db.parent / "report"
+
+
+def prefect_home() -> Path:
+    return Path(os.environ.get("PREFECT_HOME", data_dir() / "prefect"))
+
+
 def configure_prefect_env() -> None:
     """Offline, quiet Prefect in ephemeral mode unless the user configured otherwise. Call before importing
     prefect (its settings are read at import)."""

@@ -87,10 +87,16 @@ def _small_warehouse(tmp_path):
 def test_indicators_filters_and_formats(tmp_path, capsys):
     db = _small_warehouse(tmp_path)
     assert (
-        main(["indicators", "--db", str(db), "--indicator", "social_work_stations", "--format", "json"]) == 0
+        main(["indicators", "--db", str(db), "--indicator", "social_work_stations", "--format", "jsonl"]) == 0
     )
     rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
-    assert {(r["region_code"], r["value"]) for r in rows} == {("341200", 167.0), ("320722", 19.0)}
+    assert {(r["region_code"], r["value"]) for r in rows} == {("341200", 167), ("320722", 19)}
+    assert all(isinstance(r["value"], int) for r in rows)  # whole numbers print as integers
+    assert main(["indicators", "--db", str(db), "--indicator", "社工站", "--format", "json"]) == 0
+    assert {(r["region_code"], r["value"]) for r in json.loads(capsys.readouterr().out)} == {
+        ("341200", 167),
+        ("320722", 19),
+    }
 
     assert main(["indicators", "--db", str(db), "--region", "东海县", "--format", "csv"]) == 0
     out = capsys.readouterr().out.splitlines()
@@ -159,3 +165,20 @@ def test_extract_table_has_a_header_and_whole_numbers(tmp_path, capsys):
     assert lines[0].split("\t")[:4] == ["doc", "indicator", "region", "value"]
     values = {line.split("\t")[1]: line.split("\t")[3] for line in lines[1:]}
     assert values == {"funding": "1234567", "social_work_stations": "12"}
+
+
+def test_backfill_of_an_unknown_source_is_one_line_before_any_server(tmp_path, capsys, monkeypatch):
+    import etl.cli as cli
+
+    def no_server():
+        raise AssertionError("Prefect's server must not start for a usage error")
+
+    monkeypatch.setattr(cli, "local_prefect", no_server)
+    reg = tmp_path / "reg.toml"
+    reg.write_text(
+        '[[source]]\nid = "a"\nname = "甲"\nlist_url = "http://127.0.0.1:9/l.html"\n', encoding="utf-8"
+    )
+    args = ["backfill", "--sources", str(reg), "--start", "2024-01-01", "--end", "2024-02-01"]
+    assert main([*args, "--source", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"etl backfill: --source nope: not in {reg} (configured: a)\n"

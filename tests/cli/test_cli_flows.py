@@ -33,6 +33,11 @@ def test_etl_run_on_a_local_dask_cluster_from_another_directory(tmp_path, demo_s
     discovered, fetched, _, _, failed, parsed, facts = map(int, totals.groups())
     assert discovered == fetched == 24 and failed == 0 and parsed == 28 and facts > 50
     assert "阜阳市" in res.stdout
+    home = tmp_path / "home"
+    # the run ends by saying where its results are
+    assert f"warehouse  {home / 'warehouse.duckdb'}" in res.stdout
+    assert f"report     {home / 'report' / 'index.html'}" in res.stdout
+    assert f"prefect    {home / 'prefect'}" in res.stdout
     assert "distributed.scheduler" not in res.stderr  # Dask's start-up chatter stays out of the output
 
 

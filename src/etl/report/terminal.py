@@ -8,6 +8,8 @@ import sys
 
 import duckdb
 
+from etl.extract.lexicon import indicator_specs
+from etl.report.filters import FilterError, accepted, build_where
 from etl.report.summary import SUMMARY_COLUMNS, format_value, render_table
 
 # Short column titles so eleven indicators fit a terminal.
@@ -44,38 +46,52 @@ def scorecard_table(con: duckdb.DuckDBPyConnection) -> str:
     return render_table(headers, rows, right=set(range(2, len(headers)))) + f"\n{len(rows)} regions"
 
 
+def plain(v: object) -> object:
+    """A whole number as an integer (102000, not 102000.0); everything else as it is."""
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
+
+
 def query_mart(con: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> int:
-    where, params = [], []
-    cols = {r[0] for r in con.execute(f"describe {args.view}").fetchall()}
-    if args.indicator and "indicator" in cols:
-        where.append("indicator = ?")
-        params.append(args.indicator)
-    if args.region:
-        where.append("(region_code = ? or region_name = ?)")
-        params += [args.region, args.region]
-    if args.level:
-        where.append("region_level = ?")
-        params.append(args.level)
-    if args.province:
-        where.append("province_code = ?")
-        params.append(args.province)
-    sql = f"select * from {args.view}" + (" where " + " and ".join(where) if where else "") + " order by all"
+    cols = [r[0] for r in con.execute(f"describe {args.view}").fetchall()]
+    try:
+        where = build_where(
+            args.view,
+            cols,
+            args.indicator,
+            args.region,
+            args.level,
+            args.province,
+            short_titles=dict(SCORECARD_COLUMNS),
+        )
+    except FilterError as e:
+        print(f"etl indicators: {e}", file=sys.stderr)
+        return 2
+    sql = f"select * from {args.view}" + (" where " + " and ".join(where.clauses) if where.clauses else "")
+    sql += " order by all"
     if args.format == "parquet":
         if not args.out:
             print("etl indicators: --format parquet needs --out FILE", file=sys.stderr)
             return 2
-        con.execute(f"copy ({sql}) to '{_quote(args.out)}' (format parquet)", params)
+        con.execute(f"copy ({sql}) to '{_quote(args.out)}' (format parquet)", where.params)
         return 0
-    rel = con.execute(sql, params)
+    rel = con.execute(sql, where.params)
     names = [d[0] for d in rel.description]
-    rows = rel.fetchall()
+    rows = [[plain(v) for v in r] for r in rel.fetchall()]
+    if not rows:
+        said = ", ".join(where.described) or "no filter"
+        print(f"etl indicators: {args.view} has no rows for {said}", file=sys.stderr)
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
     try:
-        if args.format == "json":
+        if args.format == "jsonl":
             for r in rows:
                 out.write(
                     json.dumps(dict(zip(names, r, strict=True)), ensure_ascii=False, default=str) + "\n"
                 )
+        elif args.format == "json":
+            records = [dict(zip(names, r, strict=True)) for r in rows]
+            out.write(json.dumps(records, ensure_ascii=False, default=str, indent=1) + "\n")
         elif args.format == "csv":
             import csv
 
@@ -83,11 +99,50 @@ def query_mart(con: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> int:
             w.writerow(names)
             w.writerows(rows)
         else:
-            out.write(render_table(names, rows) + "\n")
+            numeric = {
+                i
+                for i, n in enumerate(names)
+                if rows and all(isinstance(r[i], int | float) for r in rows if r[i] is not None)
+            }
+            out.write(render_table(names, [[_cell(v) for v in r] for r in rows], right=numeric) + "\n")
     finally:
         if args.out:
             out.close()
     return 0
+
+
+def _cell(v: object) -> object:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return v
+    return f"{v:,}" if isinstance(v, int) else f"{v:,.4g}" if abs(v) < 1 else f"{v:,.2f}"
+
+
+def codes_listing() -> str:
+    """Indicator codes with their names and units, and each mart with the filters it takes."""
+    from etl.warehouse.database import create_views, migrate
+    from etl.warehouse.sqlfiles import mart_names
+
+    specs = indicator_specs()
+    short = dict(SCORECARD_COLUMNS)
+    lines = ["Indicators (--indicator takes the code or a name):"]
+    lines.append(
+        render_table(
+            ["code", "name", "short", "unit"],
+            [[s.code, s.name_zh, short.get(s.code, ""), s.unit] for s in specs.values()],
+        )
+    )
+    lines.append("")
+    lines.append("Views (--view) and the filters they take:")
+    scratch = duckdb.connect()  # an empty warehouse in memory: the views' columns, no data needed
+    migrate(scratch)
+    create_views(scratch)
+    rows = []
+    for name in mart_names():
+        cols = [r[0] for r in scratch.execute(f"describe {name}").fetchall()]
+        rows.append([name, " ".join(f"--{f}" for f in accepted(cols)) or "(none)"])
+    scratch.close()
+    lines.append(render_table(["view", "filters"], rows))
+    return "\n".join(lines)
 
 
 def _quote(path: str) -> str:

@@ -54,7 +54,12 @@ def connect(
                 who = f"process {holder.group(1)}" if holder else "another process"
                 raise WarehouseLocked(
                     f"{path}: warehouse is locked by {who}; waited {lock_timeout:.0f}s. "
-                    f"Another run is writing; retry later or raise --lock-timeout. ({msg.splitlines()[0]})"
+                    + (
+                        "Another run is writing; retry when it has finished (reads wait for the writer). "
+                        if read_only
+                        else "Another run is writing; retry later or raise --lock-timeout. "
+                    )
+                    + f"({msg.splitlines()[0]})"
                 ) from e
             # Waiting on another process's file lock has no event to wait on; poll with backoff.
             time.sleep(delay)
