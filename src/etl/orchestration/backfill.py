@@ -4,12 +4,14 @@ recorded when done, skipped when done unless asked."""
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import duckdb
 
-from etl.models import SourceStats, Window
+from etl.fetch.kinds import Discovery
+from etl.models import BulletinRef, SourceStats, Window
 
 REPROCESS = ("missing", "failed", "all")
 
@@ -132,7 +134,9 @@ def discovery_stats(source_id: str, failures: list[dict], skips: list[dict]) -> 
     )
 
 
-def progress_line(done: int, total: int, started: float, now: float | None = None) -> str:
+def progress_line(
+    done: int, total: int, started: float, now: float | None = None, unit: str = "partitions"
+) -> str:
     """``backfill: 12/40 partitions (30%), ETA 1m05s`` from the pace so far."""
     import time
 
@@ -143,4 +147,92 @@ def progress_line(done: int, total: int, started: float, now: float | None = Non
     else:
         secs = int((now - started) / done * (total - done))
         eta = f"ETA {secs // 60}m{secs % 60:02d}s"
-    return f"backfill: {done}/{total} partitions ({pct}%), {eta}"
+    return f"backfill: {done}/{total} {unit} ({pct}%), {eta}"
+
+
+@dataclass
+class Assignment:
+    """What each partition of a backfill holds: the bulletins found for it (fetch) or its stored pages
+    (reparse); the partitions with nothing; sources whose discovery failed (their empty months are unseen)."""
+
+    work: dict[Partition, list[BulletinRef]] = field(default_factory=dict)
+    empty: list[Partition] = field(default_factory=list)
+    unseen: dict[str, str] = field(default_factory=dict)  # source id → discovery error
+    faults: list[SourceStats] = field(default_factory=list)
+
+    def by_source(self) -> dict[str, list[Partition]]:
+        """The partitions with work, per source."""
+        return by_source(list(self.work))
+
+    def summary(self, window: Window, mode: str, skipped: list[Partition]) -> str:
+        return (
+            f"backfill {window.start}..{window.end} ({mode}): {len(self.work)} partitions with work, "
+            f"{len(self.empty)} empty, {len(skipped)} already done"
+        )
+
+
+@dataclass(frozen=True)
+class BackfillRun:
+    """What every task of one backfill run shares."""
+
+    db: str
+    raw_root: str
+    mode: str  # fetch | reparse
+    run_id: str
+    lock_timeout: float
+    writer_limit: str | None
+
+
+def by_source(todo: list[Partition]) -> dict[str, list[Partition]]:
+    out: dict[str, list[Partition]] = defaultdict(list)
+    for p in todo:
+        out[p.source_id].append(p)
+    return dict(out)
+
+
+def assign_reparse(stored: dict[str, list[tuple]], parts: dict[str, list[Partition]]) -> Assignment:
+    """Partitions with stored pages (rows of ``raw_pages_in_window``; row[4] is the publication date)."""
+    a = Assignment()
+    for sid, ps in parts.items():
+        months = {month_of(row[4], ps) for row in stored.get(sid, [])}
+        a.work.update({p: [] for p in ps if p.month in months})
+    a.empty = [p for ps in parts.values() for p in ps if p not in a.work]
+    return a
+
+
+def assign_fetch(found: dict[str, Discovery], parts: dict[str, list[Partition]]) -> Assignment:
+    """Partitions with bulletins, from one discovery per source over its whole window."""
+    a = Assignment()
+    for sid, ps in parts.items():
+        refs: dict[str, list[BulletinRef]] = defaultdict(list)
+        for r in found[sid].refs:
+            refs[month_of(r.published, ps)].append(r)
+        a.work.update({p: refs[p.month] for p in ps if refs.get(p.month)})
+        faults = discovery_stats(sid, found[sid].failures, found[sid].skips)
+        if faults is not None:
+            a.faults.append(faults)
+            a.unseen[sid] = "; ".join(f"{f['url']}: {f['error']}" for f in faults.failures)[:2000]
+    a.empty = [p for ps in parts.values() for p in ps if p not in a.work]
+    return a
+
+
+def dry_run_lines(a: Assignment, skipped: list[Partition], reparse: bool) -> list[str]:
+    verb = "re-parse from the raw zone" if reparse else "fetch"
+    lines = [
+        f"would {verb}: {p.name} ({'stored' if reparse else len(refs)} pages)" for p, refs in a.work.items()
+    ]
+    lines += [f"nothing published: {p.name}" for p in a.empty]
+    lines += [f"skip (done): {p.name}" for p in skipped]
+    return lines or ["nothing to do"]
+
+
+def check_arguments(
+    start: date, end: date, max_parallel: int, sources: list[str] | None, known: set[str]
+) -> None:
+    if not isinstance(max_parallel, int) or not 1 <= max_parallel <= 64:
+        raise ValueError(f"max_parallel must be an integer in 1..64, got {max_parallel!r}")
+    if end < start:
+        raise ValueError(f"end {end} is before start {start}")
+    unknown = set(sources or []) - known
+    if unknown:
+        raise ValueError(f"unknown source ids {sorted(unknown)}; configured: {sorted(known)}")

@@ -42,7 +42,12 @@ def raw_pages_in_window(con: duckdb.DuckDBPyConnection, source_id: str, window: 
 def reparse_source(
     con: duckdb.DuckDBPyConnection, source: Source, raw: RawZone, window: Window | None
 ) -> SourceBatch:
-    pages = raw_pages_in_window(con, source.id, window)
+    return reparse_pages(source, raw, raw_pages_in_window(con, source.id, window), window)
+
+
+def reparse_pages(source: Source, raw: RawZone, pages: list[tuple], window: Window | None) -> SourceBatch:
+    """Re-read stored pages (rows of :func:`raw_pages_in_window`) through the nightly run's page path; no
+    network, no warehouse (so worker processes can run it)."""
     stats = SourceStats(source_id=source.id, discovered=len(pages))
     batch = SourceBatch(source_id=source.id, window=window or Window(date.min, date.max), stats=stats)
     for url, digest, encoding, fetched_at, published, stored_headers in pages:
