@@ -41,7 +41,7 @@ from etl.orchestration.backfill import (
     record_empty,
 )
 from etl.orchestration.ingest import discover_source, fetch_refs
-from etl.orchestration.reparse import raw_pages_in_window
+from etl.orchestration.reparse import months_with_pages
 from etl.orchestration.reparse_pool import reparse_window
 from etl.orchestration.runs import outcome, writer_slot
 from etl.report.summary import summary_markdown
@@ -95,7 +95,9 @@ def reparse_task(srcs: list[Source], parts: dict, window: Window, run: BackfillR
 
 def _progress():
     started = time.monotonic()
-    return lambda done, total: print(progress_line(done, total, started, unit="chunks"), flush=True)
+    return lambda done: print(
+        f"backfill: {done} chunks loaded, {time.monotonic() - started:.0f}s", flush=True
+    )
 
 
 @flow(name="backfill")
@@ -118,21 +120,19 @@ def backfill(
     db_path = Path(db) if db else settings.default_db()
     srcs = {s.id: s for s in load_sources(Path(registry))}
     check_arguments(start, end, max_parallel, sources, set(srcs))
+    run_id = str(flow_run.id or uuid.uuid4())
     ids, mode, window = sorted(sources or srcs), "reparse" if reparse else "fetch", Window(start, end)
     run = BackfillRun(
-        str(db_path),
-        str(settings.raw_dir_for(db_path)),
-        mode,
-        str(flow_run.id or uuid.uuid4()),
-        lock_timeout,
-        writer_limit,
+        str(db_path), str(settings.raw_dir_for(db_path)), mode, run_id, lock_timeout, writer_limit
     )
     fetch_cfg = load_fetch_config(Path(registry))
-    fetch_settings = replace(fetch_cfg.to_settings(), run_deadline=time.time() + fetch_cfg.run_budget)
+    fetch_settings = replace(
+        fetch_cfg.to_settings(), run_deadline=time.time() + fetch_cfg.run_budget, run_key=run.run_id
+    )
     with open_warehouse(db_path, lock_timeout) as con:
         todo, skipped = plan(con, ids, start, end, mode, reprocess)
         state = read_state(con, ids)
-        stored = {sid: raw_pages_in_window(con, sid, window) for sid in ids} if reparse else {}
+        stored = {sid: months_with_pages(con, sid, window) for sid in ids} if reparse else {}
     parts = by_source(todo)
     if reparse:
         work = assign_reparse(stored, parts)

@@ -88,8 +88,10 @@ def nightly(
     srcs = load_sources(Path(registry))
     fetch_cfg = load_fetch_config(Path(registry))
     # the run's fetching ends by its budget, however many sources wait for a worker thread
-    fetch_settings = replace(fetch_cfg.to_settings(), run_deadline=time.time() + fetch_cfg.run_budget)
     run_id = str(flow_run.id or uuid.uuid4())
+    fetch_settings = replace(
+        fetch_cfg.to_settings(), run_deadline=time.time() + fetch_cfg.run_budget, run_key=run_id
+    )
     day = _logical_date(logical_date)
     with open_warehouse(db_path, lock_timeout) as con:
         state = read_state(con, [s.id for s in srcs])

@@ -48,6 +48,7 @@ class FetchSettings:
     deadline: float = 120.0  # the whole request (connect + headers + body), however the server trickles
     source_budget: float = 3600.0  # all of one source's pages in one run
     run_deadline: float | None = None  # epoch seconds by which the whole run's fetching must end
+    run_key: str | None = None  # the run's id: robots.txt is fetched once per host per run
     max_bytes: int = 10 * 1024 * 1024
     retries: int = 3  # attempts after the first
     backoff: float = 0.5  # seconds, doubled each attempt, with jitter

@@ -7,6 +7,8 @@ failure) disallows everything for this run, since the site may be overloaded.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import threading
 from urllib.parse import urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
@@ -15,6 +17,9 @@ from etl.fetch.rawzone import RawZone
 from etl.models import FetchMemory, SiteDocument, url_key
 
 UNREACHABLE = "robots.txt unreachable"
+# (run key, host) → the rules, shared by every batch of one run in this process
+_SHARED: dict[tuple[str, str], concurrent.futures.Future] = {}
+_SHARED_LOCK = threading.Lock()
 
 
 def is_unreachable(reason: str | None) -> bool:
@@ -53,13 +58,40 @@ class Robots:
         lock = self._locks.setdefault(host, asyncio.Lock())
         async with lock:
             if host not in self._rules:
-                self._rules[host] = await self._load(parts.scheme, host, allowed_hosts, concurrency, delay)
+                self._rules[host] = await self._shared(parts.scheme, host, allowed_hosts, concurrency, delay)
         rules = self._rules[host]
         if isinstance(rules, str):
             return rules
         if not rules.can_fetch(self.agent, url):
             return "robots.txt disallows this path"
         return None
+
+    async def _shared(
+        self, scheme: str, host: str, allowed_hosts: tuple[str, ...], concurrency: int, delay: float
+    ) -> RobotFileParser | str:
+        """Once per host per run: the batches of one run (sources on one host, backfill partitions) run in
+        threads with their own event loops, so the first to ask fetches and the others wait on its answer."""
+        run = self.fetcher.settings.run_key
+        if run is None:
+            return await self._load(scheme, host, allowed_hosts, concurrency, delay)
+        key = (run, host)
+        with _SHARED_LOCK:
+            fut = _SHARED.get(key)
+            owner = fut is None
+            if owner:
+                fut = _SHARED[key] = concurrent.futures.Future()
+        assert fut is not None
+        if not owner:
+            return await asyncio.wrap_future(fut)
+        try:
+            rules = await self._load(scheme, host, allowed_hosts, concurrency, delay)
+        except BaseException as e:
+            with _SHARED_LOCK:
+                _SHARED.pop(key, None)  # a cancelled or crashed fetch is not the host's answer
+            fut.set_exception(e)
+            raise
+        fut.set_result(rules)
+        return rules
 
     async def _load(
         self, scheme: str, host: str, allowed_hosts: tuple[str, ...], concurrency: int, delay: float

@@ -190,11 +190,14 @@ def by_source(todo: list[Partition]) -> dict[str, list[Partition]]:
     return dict(out)
 
 
-def assign_reparse(stored: dict[str, list[tuple]], parts: dict[str, list[Partition]]) -> Assignment:
-    """Partitions with stored pages (rows of ``raw_pages_in_window``; row[4] is the publication date)."""
+def assign_reparse(stored: dict[str, tuple[set[str], bool]], parts: dict[str, list[Partition]]) -> Assignment:
+    """Partitions with stored pages: ``stored`` is each source's (months with pages, undated pages exist); undated
+    pages belong to the latest partition."""
     a = Assignment()
     for sid, ps in parts.items():
-        months = {month_of(row[4], ps) for row in stored.get(sid, [])}
+        months, undated = stored.get(sid, (set(), False))
+        if undated and ps:
+            months = months | {ps[-1].month}
         a.work.update({p: [] for p in ps if p.month in months})
     a.empty = [p for ps in parts.values() for p in ps if p not in a.work]
     return a

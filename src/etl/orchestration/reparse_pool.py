@@ -27,6 +27,7 @@ from etl.orchestration.reparse import raw_pages_in_window, reparse_pages
 from etl.warehouse.load import load_batch
 
 CHUNK_PAGES = 2000
+WRITER_MEMORY = "384MB"
 
 
 @dataclass
@@ -48,20 +49,53 @@ class ReparseTimes:
 @dataclass
 class _Outcome:
     stats: SourceStats
-    failures: dict[str, list[str]] = field(default_factory=dict)  # month → errors
+    failures: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # month → errors
     pages: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # month → pages re-read
     facts: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # month → facts extracted
 
 
-def _work(source: Source, raw_root: str, pages: list[tuple], window: Window) -> tuple[SourceBatch, float]:
+@dataclass
+class _Done:
+    """A chunk's batch and what the writer needs to book it, computed in the worker."""
+
+    batch: SourceBatch
+    cpu: float
+    pages: dict[str, int]  # month → pages re-read
+    facts: dict[str, int]  # month → facts
+    failures: dict[str, list[str]]  # month → errors
+
+
+def _work(source: Source, raw_root: str, pages: list[tuple], window: Window, parts: list[Partition]) -> _Done:
     started = time.process_time()
     batch = reparse_pages(source, RawZone(raw_root), pages, window)
-    return batch, time.process_time() - started
+    month = {p[0]: month_of(p[4], parts) for p in pages}
+    done = _Done(batch, 0.0, defaultdict(int), defaultdict(int), defaultdict(list))
+    for url in batch.reparsed_urls:
+        done.pages[month[url]] += 1
+    by_bulletin = {b.bulletin_id: month_of(b.published, parts) for b in batch.bulletins}
+    for f in batch.facts:
+        done.facts[by_bulletin.get(f.bulletin_id, parts[-1].month)] += 1
+    for f in batch.stats.failures:
+        done.failures[month.get(f["url"], parts[-1].month)].append(f"{f['url']}: {f['error']}")
+    done.cpu = time.process_time() - started
+    return done
 
 
-def chunks(pages: list[tuple], size: int) -> Iterator[list[tuple]]:
-    for i in range(0, len(pages), size):
-        yield pages[i : i + size]
+def _jobs(
+    con: duckdb.DuckDBPyConnection,
+    sources: list[Source],
+    parts: dict[str, list[Partition]],
+    window: Window,
+    size: int,
+) -> Iterator[tuple[Source, list[tuple]]]:
+    """Chunks of stored pages, one source's raw-page index read at a time (once per run), never all at once."""
+    for s in sources:
+        if not parts.get(s.id):
+            continue
+        months = {p.month for p in parts[s.id]}
+        pages = [p for p in raw_pages_in_window(con, s.id, window) if month_of(p[4], parts[s.id]) in months]
+        for i in range(0, len(pages), size):
+            yield s, pages[i : i + size]
 
 
 def reparse_window(
@@ -73,78 +107,62 @@ def reparse_window(
     run_id: str,
     workers: int | None = None,
     chunk_pages: int = CHUNK_PAGES,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[list[SourceStats], ReparseTimes]:
     """Re-parse every stored page of ``sources`` in ``window`` and load it; record ``parts`` (source id → its
     partitions to run). Returns per-source stats and the time split."""
     workers = workers or os.cpu_count() or 1
+    # DuckDB's buffer cache would otherwise grow with the warehouse (80% of RAM by default): a long backfill's
+    # writer stays within a fixed budget, spilling to disk if ever needed
+    con.execute(f"set memory_limit = '{WRITER_MEMORY}'")
     times = ReparseTimes()
     started = datetime.now(UTC)
-    jobs: list[tuple[Source, list[tuple]]] = []
-    for s in sources:
-        pages = raw_pages_in_window(con, s.id, window)
-        months = {p.month for p in parts.get(s.id, [])}
-        pages = [p for p in pages if month_of(p[4], parts[s.id]) in months] if s.id in parts else []
-        jobs += [(s, c) for c in chunks(pages, chunk_pages)]
-    times.pages = sum(len(c) for _, c in jobs)
     outcomes: dict[str, _Outcome] = {}
-    done = 0
 
-    def take(batch: SourceBatch, cpu: float, source: Source) -> None:
-        nonlocal done
-        times.parse_extract_cpu += cpu
+    def take(done: _Done, source: Source) -> None:
+        times.parse_extract_cpu += done.cpu
         t0 = time.perf_counter()
-        stats = load_batch(con, batch, run_id, move_cursor=False)
+        stats = load_batch(con, done.batch, run_id, move_cursor=False)
         times.load += time.perf_counter() - t0
         times.chunks += 1
+        times.pages += stats.discovered
         out = outcomes.setdefault(source.id, _Outcome(SourceStats(source_id=f"{source.id} (reparse)")))
         for k in ("discovered", "fetched", "failed", "parsed", "facts", "quarantined"):
             setattr(out.stats, k, getattr(out.stats, k) + getattr(stats, k))
         out.stats.failures += stats.failures
-        month_of_bulletin = {}
-        for b in batch.bulletins:
-            month_of_bulletin[b.bulletin_id] = month_of(b.published, parts[source.id])
-        for url in batch.reparsed_urls:
-            out.pages[month_of(pages_by_url[url][0][4], parts[source.id])] += 1
-        for f in batch.facts:
-            out.facts[month_of_bulletin.get(f.bulletin_id, parts[source.id][-1].month)] += 1
-        for f in stats.failures:
-            published = next((p[4] for p in pages_by_url.get(f["url"], [])), None)
-            out.failures.setdefault(month_of(published, parts[source.id]), []).append(
-                f"{f['url']}: {f['error']}"
-            )
-        done += 1
+        for month, n in done.pages.items():
+            out.pages[month] += n
+        for month, n in done.facts.items():
+            out.facts[month] += n
+        for month, errors in done.failures.items():
+            out.failures[month] += errors
         if progress:
-            progress(done, len(jobs))
+            progress(times.chunks)
 
-    pages_by_url: dict[str, list[tuple]] = defaultdict(list)
-    for _, c in jobs:
-        for p in c:
-            pages_by_url[p[0]].append(p)
-    if workers <= 1 or len(jobs) <= 1:
+    jobs = _jobs(con, sources, parts, window, chunk_pages)
+    if workers <= 1:
         for s, c in jobs:
-            batch, cpu = _work(s, raw_root, c, window)
-            take(batch, cpu, s)
+            take(_work(s, raw_root, c, window, parts[s.id]), s)
     else:
         # spawn, not fork: the flow runs in threads (Prefect, httpx pools), and a forked thread holding a lock
         # deadlocks the child
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             pending: dict[Future, Source] = {}
-            queue = iter(jobs)
-            for s, c in queue:
-                pending[pool.submit(_work, s, raw_root, c, window)] = s
-                if len(pending) >= workers + 1:
-                    break
+
+            def submit() -> None:
+                nxt = next(jobs, None)
+                if nxt is not None:
+                    pending[pool.submit(_work, nxt[0], raw_root, nxt[1], window, parts[nxt[0].id])] = nxt[0]
+
+            for _ in range(workers + 1):  # at most this many chunks in memory
+                submit()
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in finished:
                     source = pending.pop(fut)
-                    batch, cpu = fut.result()
-                    take(batch, cpu, source)
-                    nxt = next(queue, None)
-                    if nxt is not None:
-                        pending[pool.submit(_work, nxt[0], raw_root, nxt[1], window)] = nxt[0]
+                    take(fut.result(), source)
+                    submit()
     for sid, ps in parts.items():
         out = outcomes.get(sid)
         for p in ps:

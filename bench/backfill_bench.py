@@ -1,0 +1,199 @@
+"""Re-parse backfill at scale, end to end: the real ``etl backfill --reparse`` over a generated raw zone.
+
+Run: python3 uvw.py run --frozen python bench/backfill_bench.py [--n 100000] [--sources 50] [--keep DIR]
+
+Generates N article pages (our own templates, 1-3 KB of text in a government page template, one in ten GBK
+with no charset declared) spread over sources x months, with their ``raw_page`` rows, then runs the command
+as a user would and watches the whole process tree. Prints on its last line: bulletins, wall seconds,
+bulletins/s, the ratio to the single-core extract rate measured in this run on the same texts, peak RSS of the
+process tree, and the share of wall time outside parse/extract (workers' CPU divided by their number) and load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus import make_corpus
+
+from etl.extract.facts import extract_text
+from etl.models import url_key
+from etl.warehouse.database import connect, migrate
+
+TEMPLATE = (
+    '<html><head><meta charset="{charset}"><title>{title}_民政局</title>'
+    '<meta name="ArticleTitle" content="{title}"><meta name="PubDate" content="{day}"></head><body>'
+    '<div class="header"><ul class="nav"><li><a href="/">首页</a></li><li><a href="/zwgk/">政务公开</a></li></ul></div>'
+    '<div class="article"><h1>{title}</h1><div class="info">发布时间：{day}</div>'
+    '<div class="TRS_Editor">{paragraphs}</div></div><div class="footer">版权所有 主办单位：民政局</div></body></html>'
+)
+
+
+def generate(root: Path, n: int, n_sources: int) -> tuple[Path, Path, list[str], date, date]:
+    corpus = make_corpus(min(n, 20_000))
+    raw_root = root / "raw"
+    db = root / "warehouse.duckdb"
+    months = [(y, m) for y in (2023, 2024) for m in range(1, 13)]
+    rows = []
+    started = time.perf_counter()
+    for i in range(n):
+        title, text = corpus[i % len(corpus)]
+        sid = f"bench-{i % n_sources:03d}"
+        y, m = months[(i // n_sources) % len(months)]
+        day = date(y, m, 1 + i % 28)
+        gbk = i % 10 == 0
+        page = TEMPLATE.format(
+            charset="gbk" if gbk else "utf-8",
+            title=f"{title}（{i}）",
+            day=day.isoformat(),
+            paragraphs="".join(f"<p>{p}</p>" for p in text.split("\n") if p.strip()),
+        )
+        body = page.replace('<meta charset="gbk">', "").encode("gb18030") if gbk else page.encode("utf-8")
+        digest = hashlib.sha256(body).hexdigest()
+        rel = f"{digest[:2]}/{digest}"
+        dest = raw_root / rel
+        if not dest.exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(body)  # the bench's own raw zone: no fsync per file, unlike RawZone.put
+        url = f"http://{sid}.bench.invalid/{y}{m:02d}/t{day:%Y%m%d}_{i}.html"
+        rows.append(
+            {
+                "source_id": sid,
+                "url": url,
+                "url_key": url_key(url),
+                "content_hash": digest,
+                "status": 200,
+                "fetched_at": datetime(2025, 1, 1, tzinfo=UTC),
+                "encoding": "gb18030" if gbk else "utf-8",
+                "etag": None,
+                "last_modified": None,
+                "headers": json.dumps({"content-type": "text/html" if gbk else "text/html; charset=utf-8"}),
+                "size_bytes": len(body),
+                "path": rel,
+            }
+        )
+    import pandas as pd
+
+    con = connect(db)
+    migrate(con)
+    frame = pd.DataFrame(rows)
+    con.register("frame", frame)
+    con.execute("insert into raw_page by name select * from frame")
+    con.close()
+    reg = root / "sources.toml"
+    reg.write_text(
+        "".join(
+            f'[[source]]\nid = "bench-{s:03d}"\nname = "测试民政局{s}"\nregion = "340000"\n'
+            f'list_url = "http://bench-{s:03d}.bench.invalid/list.html"\nsince = "2023-01-01"\n\n'
+            for s in range(n_sources)
+        ),
+        encoding="utf-8",
+    )
+    print(
+        f"generated {n} pages over {n_sources} sources x {len(months)} months in {time.perf_counter() - started:.1f} s"
+    )
+    return db, reg, [t for _, t in corpus[:2000]], date(2023, 1, 1), date(2024, 12, 31)
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(entry))
+            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        total += rss.get(p, 0)
+        stack += children.get(p, [])
+    return total
+
+
+def single_core_rate(texts: list[str]) -> float:
+    extract_text(texts[0])
+    started = time.process_time()
+    for t in texts:
+        extract_text(t)
+    return len(texts) / (time.process_time() - started)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--sources", type=int, default=50)
+    ap.add_argument("--keep", type=Path, help="build in this directory and keep it")
+    args = ap.parse_args()
+    root = args.keep or Path(tempfile.mkdtemp(prefix="backfill-bench-"))
+    root.mkdir(parents=True, exist_ok=True)
+    db, reg, sample, start, end = generate(root, args.n, args.sources)
+    rate1 = single_core_rate(sample)
+    env = dict(os.environ, ETL_HOME=str(root), PREFECT_HOME=str(root / "prefect"))
+    env.pop("PREFECT_API_URL", None)
+    cmd = [sys.executable, "-m", "etl.cli", "backfill", "--reparse", "--sources", str(reg), "--db", str(db),
+           "--start", start.isoformat(), "--end", end.isoformat()]  # fmt: skip
+    peak = 0
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    done = threading.Event()
+
+    def watch() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss(proc.pid))
+            done.wait(0.2)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    out = proc.communicate()[0]
+    wall = time.perf_counter() - t0
+    done.set()
+    watcher.join()
+    if proc.returncode != 0:
+        print(out[-3000:])
+        raise SystemExit(f"backfill exited {proc.returncode}")
+    m = re.search(
+        r"reparse: (\d+) pages in (\d+) chunks; parse\+extract ([\d.]+) s CPU over the workers, load ([\d.]+) s",
+        out,
+    )
+    if m is None:
+        print(out[-3000:])
+        raise SystemExit("backfill printed no reparse timing line")
+    pages, cpu, load = int(m.group(1)), float(m.group(3)), float(m.group(4))
+    con = connect(db, read_only=True)
+    bulletins = con.execute("select count(*) from bulletin").fetchone()[0]
+    facts = con.execute("select count(*) from fact").fetchone()[0]
+    con.close()
+    workers = os.cpu_count() or 1
+    overhead = max(0.0, wall - load - cpu / workers) / wall
+    print(
+        f"pages {pages}, facts {facts}, workers {workers}, parse+extract CPU {cpu:.1f} s, load {load:.1f} s"
+    )
+    rate = bulletins / wall
+    print(
+        f"backfill: {bulletins} bulletins in {wall:.1f} s -> {rate:,.0f}/s ({rate / rate1:.2f}x single-core extract "
+        f"{rate1:,.0f}/s), peak RSS {peak / 2**20:,.0f} MB, overhead {overhead:.0%}"
+    )
+
+
+if __name__ == "__main__":
+    main()
