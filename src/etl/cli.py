@@ -592,12 +592,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.set_defaults(func=cmd_sources)
     ssub = sp.add_subparsers(dest="sources_command")
+
+    def registry_option(ap: argparse.ArgumentParser) -> None:
+        # after the subcommand too (etl sources add URL --sources DIR); the parent's default otherwise
+        ap.add_argument(
+            "--sources", default=argparse.SUPPRESS, help="source registry: a TOML file or a directory"
+        )
+
     ap = ssub.add_parser("list", help="the configured sources with their cursor and last run")
+    registry_option(ap)
     ap.set_defaults(func=cmd_sources)
     ap = ssub.add_parser(
         "add", help="probe a list page (robots, kind, pagination, one article) and write its registry entry"
     )
     ap.add_argument("url", help="the column's first list page, feed or JSON list")
+    registry_option(ap)
     ap.add_argument(
         "--region", metavar="CODE", help="issuing bureau's division code (default: from its name)"
     )
@@ -607,6 +616,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.set_defaults(func=cmd_sources_add)
     ap = ssub.add_parser("test", help="probe a configured source like a run would, loading nothing")
     ap.add_argument("source_id", metavar="ID")
+    registry_option(ap)
     ap.set_defaults(func=cmd_sources_test)
     return p
 
