@@ -240,3 +240,15 @@ def test_trend_point_is_the_same_whatever_the_load_order(tmp_path):
                 load_batch(c, batch(src, [b], [fact(b, "social_workers", "341200", 500, "person", q)]), "r")
             results.add(c.execute("select qualifier, source_url from mart_indicator_trend").fetchone())
     assert len(results) == 1
+
+
+def test_the_scorecard_has_a_column_for_every_indicator_and_display_data_covers_them(con):
+    from etl.extract.lexicon import indicator_specs
+    from etl.reference.indicators import indicator_display, non_additive
+
+    cols = {r[0] for r in con.execute("describe mart_region_scorecard").fetchall()}
+    assert set(indicator_specs()) <= cols
+    assert list(indicator_display()) == list(indicator_specs())
+    assert non_additive() == {"station_coverage_rate"}
+    additive = dict(con.execute("select code, additive from dim_indicator").fetchall())
+    assert additive == {c: c not in non_additive() for c in indicator_specs()}

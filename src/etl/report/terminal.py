@@ -9,23 +9,12 @@ import sys
 import duckdb
 
 from etl.extract.lexicon import indicator_specs
+from etl.reference.indicators import short_titles
 from etl.report.filters import FilterError, accepted, build_where
 from etl.report.summary import SUMMARY_COLUMNS, format_value, render_table
 
-# Short column titles so eleven indicators fit a terminal.
-SCORECARD_COLUMNS = [
-    ("social_work_stations", "社工站"),
-    ("station_coverage_rate", "建成率"),
-    ("social_work_orgs", "社工机构"),
-    ("community_social_orgs", "社区社会组织"),
-    ("social_workers", "社工"),
-    ("certified_social_workers", "持证社工"),
-    ("volunteers", "志愿者"),
-    ("service_projects", "服务项目"),
-    ("service_activities", "活动场次"),
-    ("people_served", "服务人次"),
-    ("funding", "资金(元)"),
-]
+# Short column titles so eleven indicators fit a terminal (data/indicator_display.csv); money in yuan.
+SCORECARD_COLUMNS = [(c, f"{t}(元)" if indicator_specs()[c].unit == "cny" else t) for c, t in short_titles()]
 
 
 def scorecard_table(con: duckdb.DuckDBPyConnection) -> str:

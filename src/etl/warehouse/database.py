@@ -16,12 +16,12 @@ import duckdb
 import pandas as pd
 
 from etl.extract.lexicon import indicator_specs
+from etl.reference.indicators import non_additive
 from etl.reference.regions import Region
 from etl.warehouse.sqlfiles import migrations, view_files
 from etl.warehouse.validate import quarantine_frame, region_schema, validate
 
 # Indicators whose values may be summed across regions (counts and money); rates never are.
-NON_ADDITIVE = {"station_coverage_rate"}
 
 
 class WarehouseError(RuntimeError):
@@ -107,7 +107,7 @@ def load_dimensions(con: duckdb.DuckDBPyConnection) -> None:
     regions = [(r.code, r.name, r.level, r.parent_code or None, r.province_code, r.type) for r in rows]
     specs = indicator_specs()
     indicators = [
-        (s.code, s.unit, s.name_zh, s.name_en, s.what_counts, s.code not in NON_ADDITIVE)
+        (s.code, s.unit, s.name_zh, s.name_en, s.what_counts, s.code not in non_additive())
         for s in specs.values()
     ]
     region_df = pd.DataFrame(
