@@ -23,7 +23,7 @@ from etl.orchestration import cancel
 from etl.orchestration.ingest import ingest_source, window_for
 from etl.orchestration.runs import outcome, ready_groups, writer_slot
 from etl.report.html import build_report
-from etl.report.summary import summary_markdown, summary_text
+from etl.report.summary import source_progress, summary_markdown, summary_text
 from etl.warehouse.database import connect, create_views, open_warehouse, table_counts
 from etl.warehouse.load import load_batch
 from etl.warehouse.state import read_state
@@ -96,6 +96,7 @@ def nightly(
     with open_warehouse(db_path, lock_timeout) as con:
         state = read_state(con, [s.id for s in srcs])
     raw_root = str(settings.raw_dir_for(db_path))
+    started = time.monotonic()
     futures = []
     for s in srcs:
         window = window_for(s, state.cursors.get(s.id), day, lag_days)
@@ -116,7 +117,9 @@ def nightly(
         for group in ready_groups(futures):
             batches = [f.result() for f in group]
             cancel.check()  # a cancelled run loads nothing more; what loaded is whole (one transaction a batch)
-            stats += load(batches, str(db_path), run_id, lock_timeout)
+            for s in load(batches, str(db_path), run_id, lock_timeout):
+                stats.append(s)
+                print(source_progress(len(stats), len(srcs), s, time.monotonic() - started), flush=True)
     stats.sort(key=lambda s: s.source_id)
     refresh_views(str(db_path), lock_timeout)
     text = summary_text(stats)

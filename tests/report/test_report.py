@@ -142,3 +142,15 @@ def test_demo_report_in_headless_chromium(tmp_path, demo_sources, prefect_harnes
     if keep:
         Path(keep).mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, Path(keep) / "report.png")
+
+
+def test_a_progress_line_per_finished_source_with_eta():
+    from etl.models import SourceStats
+    from etl.report.summary import source_progress
+
+    s = SourceStats(source_id="a", discovered=5, fetched=3, not_modified=1, failed=1, facts=7)
+    assert (
+        source_progress(2, 8, s, 10.0)
+        == "[2/8] a partial: 3 fetched, 1 unchanged, 7 facts, 1 failed; ETA 0m30s"
+    )
+    assert source_progress(8, 8, s, 10.0).endswith("; done")
