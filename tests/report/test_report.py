@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from datetime import date
@@ -63,8 +64,14 @@ def test_report_content_from_known_rows(tmp_path):
         "funding",
     }
     stations = tree.css_first("svg.bar-chart[data-indicator='social_work_stations'][data-level='prefecture']")
-    assert [t.text() for t in stations.css("text")][:2] == ["阜阳市", "167"]  # sorted, largest first
+    # sorted, largest first; each bar says its unit and the date the value stands for
+    assert [t.text() for t in stations.css("text")][:2] == ["阜阳市", "167个（2024-05-01）"]
     assert len(tree.css("svg.trend-chart")) == 1  # only 阜阳's stations have two points
+    trend = tree.css_first("svg.trend-chart")
+    assert len(trend.css("g.axis")) == 2 and trend.css_first("g.y-axis text").text() == "167个"
+    # level names in Chinese, money as a reader writes it
+    assert "县级" in tree.css_first("#scorecard-table tr[data-region='320722']").text()
+    assert "345万元" in tree.css_first("#scorecard-table tr[data-region='320722']").text()
     assert tree.css_first("#quarantine").text() == "隔离区"
     assert res.bytes == len(page.encode("utf-8"))
 
@@ -127,7 +134,10 @@ def test_demo_report_in_headless_chromium(tmp_path, demo_sources, prefect_harnes
     assert len(tree.css("#scorecard-table tbody tr")) == regions >= 9
     assert len(tree.css("svg.bar-chart rect.bar")) > 20 and len(tree.css("svg.trend-chart")) >= 3
     assert "167" in tree.css_first("#scorecard-table tr[data-region='341200']").text()
-    assert "3,450,000" in tree.css_first("#scorecard-table tr[data-region='320722']").text()
+    assert "345万元" in tree.css_first("#scorecard-table tr[data-region='320722']").text()
+    labels = [x.text() for x in tree.css("svg.bar-chart text.bar-label")]
+    assert labels and all(re.search(r"（\d{4}-\d{2}-\d{2}）$", x) for x in labels)  # every bar dated
+    assert all(len(c.css("g.axis")) == 2 for c in tree.css("svg.trend-chart"))  # every trend has its axes
 
     shot = tmp_path / "report.png"
     subprocess.run(

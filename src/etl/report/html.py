@@ -21,6 +21,32 @@ MAX_BARS = 30  # per chart; the rest is summarised in a note
 MAX_TRENDS = 120  # small multiples per report
 STALE_DAYS = 365
 LEVELS = [("province", "省级"), ("prefecture", "地市级"), ("county", "县级"), ("country", "全国")]
+LEVEL_ZH = dict(LEVELS)
+LEVEL_ORDER = {"country": 0, "province": 1, "prefecture": 2, "county": 3}
+UNIT_ZH = {
+    "station": "个",
+    "org": "家",
+    "person": "人",
+    "project": "个",
+    "event": "场次",
+    "person_time": "人次",
+}
+
+
+def amount(v: float | None, qualifier: str | None, unit: str | None) -> str:
+    """A value as a reader of the bulletins writes it: money in 万元/亿元, counts with their measure word."""
+    if v is None:
+        return ""
+    if unit == "cny":
+        mark = {"more_than": "≥", "about": "~", "less_than": "<"}.get(qualifier or "", "")
+        if abs(v) >= 1e8:
+            return f"{mark}{v / 1e8:,.2f}".rstrip("0").rstrip(".") + "亿元"
+        if abs(v) >= 1e4:
+            return f"{mark}{v / 1e4:,.1f}".rstrip("0").rstrip(".") + "万元"
+        return f"{mark}{v:,.0f}元"
+    return format_value(v, qualifier, unit) + UNIT_ZH.get(unit or "", "")
+
+
 RATIOS = [
     ("funding_per_station", "每站资金(元)"),
     ("social_workers_per_station", "每站社工"),
@@ -37,8 +63,8 @@ padding:8px 14px;min-width:110px}.card b{display:block;font-size:20px}.bad{color
 table{border-collapse:collapse;background:#fff;font-size:13px;margin:6px 0}th,td{border:1px solid #d9e2ec;padding:3px 7px;
 text-align:right;white-space:nowrap}th{background:#f0f4f8;cursor:pointer;position:sticky;top:0}td.l,th.l{text-align:left}
 tr.stale td{background:#fff4e5}a{color:#1d4ed8;text-decoration:none}a:hover{text-decoration:underline}
-.charts{display:flex;flex-wrap:wrap;gap:18px}.chart{background:#fff;border:1px solid #d9e2ec;border-radius:6px;padding:8px}
-.trends{display:flex;flex-wrap:wrap;gap:10px}.trend{background:#fff;border:1px solid #d9e2ec;border-radius:6px;padding:4px}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,620px),1fr));gap:18px}.chart{background:#fff;border:1px solid #d9e2ec;border-radius:6px;padding:8px}
+.trends{display:grid;grid-template-columns:repeat(auto-fill,minmax(270px,1fr));gap:10px}.trend{background:#fff;border:1px solid #d9e2ec;border-radius:6px;padding:4px}
 .note{color:#7b8794;font-size:12px}svg text{font-family:inherit}
 """
 _JS = """
@@ -91,7 +117,8 @@ def build_report(con: duckdb.DuckDBPyConnection, out_dir: Path, run_info: dict |
     card_cols = [c for c, _ in SCORECARD_COLUMNS] + [c for c, _ in RATIOS]
     card = con.execute(
         f"select region_code, region_name, region_level, {', '.join(card_cols)} from mart_region_scorecard "
-        "order by province_code, region_level, region_code"
+        "order by province_code, case region_level when 'country' then 0 when 'province' then 1 "
+        "when 'prefecture' then 2 else 3 end, region_code"
     ).fetchall()
     parts = [_header(con, run_info, len(card))]
     bars: list[str] = []
@@ -100,10 +127,12 @@ def build_report(con: duckdb.DuckDBPyConnection, out_dir: Path, run_info: dict |
         if not rows:
             continue
         bars += _bar_charts(code, name_zh, rows)
-    parts.append("<h2 id='charts'>各指标地区对比</h2>" + ("".join(bars) or "<p class='note'>暂无数据</p>"))
+    # one grid for every chart: a short chart does not leave a row half empty
+    grid = f"<div class='charts'>{''.join(bars)}</div>" if bars else "<p class='note'>暂无数据</p>"
+    parts.append("<h2 id='charts'>各指标地区对比（最新值及其日期）</h2>" + grid)
     trends = _trend_charts(con, {c: n for c, n, _, _ in indicators})
     parts.append(
-        "<h2 id='trends'>趋势（至少两个观测点）</h2><div class='trends'>" + "".join(trends) + "</div>"
+        "<h2 id='trends'>趋势（至少两个观测点）</h2><div class='trend-groups'>" + "".join(trends) + "</div>"
         if trends
         else "<h2 id='trends'>趋势</h2><p class='note'>暂无两期以上的数据</p>"
     )
@@ -119,7 +148,13 @@ def build_report(con: duckdb.DuckDBPyConnection, out_dir: Path, run_info: dict |
     )
     path = out_dir / name
     path.write_text(page, encoding="utf-8")
-    return ReportResult(path, path.stat().st_size, len(card), sum(b.count("<svg") for b in bars), len(trends))
+    return ReportResult(
+        path,
+        path.stat().st_size,
+        len(card),
+        sum(b.count("<svg") for b in bars),
+        sum(g.count("<svg") for g in trends),
+    )
 
 
 def _header(con: duckdb.DuckDBPyConnection, run_info: dict | None, regions: int) -> str:
@@ -165,7 +200,7 @@ def _bar_charts(code: str, name_zh: str, rows: list) -> list[str]:
             continue
         shown = items[:MAX_BARS]
         top = max(r[4] for r in shown) or 1
-        bar_h, label_w, width = 18, 150, 560
+        bar_h, label_w, width = 18, 120, 600
         height = bar_h * len(shown) + 10
         svg = [
             f"<svg class='bar-chart' data-indicator='{e(code)}' data-level='{level}' width='{width}' "
@@ -173,55 +208,84 @@ def _bar_charts(code: str, name_zh: str, rows: list) -> list[str]:
         ]
         for i, r in enumerate(shown):
             y = 5 + i * bar_h
-            w = max(1.0, (width - label_w - 110) * r[4] / top)
-            label = format_value(r[4], r[6], r[5])
+            w = max(1.0, (width - label_w - 190) * r[4] / top)
+            label = f"{amount(r[4], r[6], r[5])}（{r[7]}）"  # the value and the date it stands for
             svg.append(
                 f"<a href='{e(r[8])}'><title>{e(r[9])}</title>"
                 f"<text x='{label_w - 6}' y='{y + 13}' text-anchor='end' font-size='12'>{e(r[1])}</text>"
                 f"<rect class='bar' x='{label_w}' y='{y + 2}' width='{w:.1f}' height='{bar_h - 5}' fill='#3b82f6'/>"
-                f"<text x='{label_w + w + 4:.1f}' y='{y + 13}' font-size='12'>{e(label)}</text></a>"
+                f"<text class='bar-label' x='{label_w + w + 4:.1f}' y='{y + 13}' font-size='12'>{e(label)}</text></a>"
             )
         svg.append("</svg>")
         note = (
             f"<p class='note'>前 {MAX_BARS} 名，共 {len(items)} 个地区</p>" if len(items) > MAX_BARS else ""
         )
         out.append(f"<div class='chart'><h3>{e(name_zh)} · {level_zh}</h3>{''.join(svg)}{note}</div>")
-    return ["<div class='charts'>" + "".join(out) + "</div>"] if out else []
+    return out
 
 
 def _trend_charts(con: duckdb.DuckDBPyConnection, names: dict[str, str]) -> list[str]:
+    """Small multiples: per indicator, every region's series on one common scale (y from 0 to the indicator's
+    largest value, x over the indicator's dates), with axes, so a rise of 1.5 and one of 58% look different."""
     series = con.execute(
         """select region_code, any_value(region_name), indicator, list(as_of order by as_of),
-                  list(value order by as_of), list(qualifier order by as_of), any_value(unit)
+                  list(value order by as_of), list(qualifier order by as_of), any_value(unit),
+                  any_value(region_level) as level
            from mart_indicator_trend group by region_code, indicator having count(*) >= 2
-           order by region_code, indicator limit ?""",
+           order by indicator, case level when 'country' then 0 when 'province' then 1
+                    when 'prefecture' then 2 else 3 end, region_code limit ?""",
         [MAX_TRENDS],
     ).fetchall()
+    # one scale per indicator and level: a province's 1,500 stations would flatten a county's 30
+    by_indicator: dict[tuple[str, str], list] = {}
+    for row in series:
+        by_indicator.setdefault((row[2], row[7]), []).append(row)
     out = []
-    w, h, pad = 240, 110, 28
-    for _code, region, ind, dates, values, quals, unit in series:
-        lo, hi = min(values), max(values)
-        span = (hi - lo) or 1
-        t0, t1 = dates[0].toordinal(), dates[-1].toordinal()
+    w, h, left, bottom, top_pad = 260, 130, 62, 26, 20
+    for (ind, level), rows in by_indicator.items():
+        hi = max(max(r[4]) for r in rows) or 1
+        t0 = min(r[3][0] for r in rows).toordinal()
+        t1 = max(r[3][-1] for r in rows).toordinal()
         tspan = (t1 - t0) or 1
-        pts = [
-            (pad + (w - 2 * pad) * (d.toordinal() - t0) / tspan, h - pad - (h - 2 * pad) * (v - lo) / span)
-            for d, v in zip(dates, values, strict=True)
-        ]
-        poly = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
-        dots = "".join(
-            f"<circle cx='{x:.1f}' cy='{y:.1f}' r='3' fill='#2563eb'><title>{d} {e(format_value(v, q, unit))}"
-            f"</title></circle>"
-            for (x, y), d, v, q in zip(pts, dates, values, quals, strict=True)
-        )
+        d0, d1 = min(r[3][0] for r in rows), max(r[3][-1] for r in rows)
+        unit = rows[0][6]
+        charts = []
+        for _code, region, _ind, dates, values, quals, _unit, _level in rows:
+            pts = [
+                (
+                    left + (w - left - 10) * (d.toordinal() - t0) / tspan,
+                    h - bottom - (h - bottom - top_pad) * v / hi,
+                )
+                for d, v in zip(dates, values, strict=True)
+            ]
+            poly = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
+            dots = "".join(
+                f"<circle cx='{x:.1f}' cy='{y:.1f}' r='3' fill='#2563eb'><title>{d} {e(amount(v, q, unit))}</title>"
+                "</circle>"
+                for (x, y), d, v, q in zip(pts, dates, values, quals, strict=True)
+            )
+            y_axis = (
+                f"<g class='axis y-axis'><line x1='{left}' y1='{top_pad}' x2='{left}' y2='{h - bottom}' stroke='#9aa5b1'/>"
+                f"<text x='{left - 4}' y='{top_pad + 4}' font-size='10' text-anchor='end'>{e(amount(hi, None, unit))}</text>"
+                f"<text x='{left - 4}' y='{h - bottom}' font-size='10' text-anchor='end'>0</text></g>"
+            )
+            x_axis = (
+                f"<g class='axis x-axis'><line x1='{left}' y1='{h - bottom}' x2='{w - 10}' y2='{h - bottom}' stroke='#9aa5b1'/>"
+                f"<text x='{left}' y='{h - 8}' font-size='10'>{d0}</text>"
+                f"<text x='{w - 10}' y='{h - 8}' font-size='10' text-anchor='end'>{d1}</text></g>"
+            )
+            last = amount(values[-1], quals[-1], unit)
+            charts.append(
+                f"<div class='trend'><svg class='trend-chart' data-indicator='{e(ind)}' width='{w}' height='{h}'>"
+                f"<text x='6' y='13' font-size='12'>{e(region)}</text>"
+                f"<text x='{w - 6}' y='13' font-size='11' text-anchor='end'>{e(last)}</text>"
+                f"{y_axis}{x_axis}<polyline points='{poly}' fill='none' stroke='#2563eb' stroke-width='2'/>{dots}"
+                "</svg></div>"
+            )
         out.append(
-            f"<div class='trend'><svg class='trend-chart' width='{w}' height='{h}'>"
-            f"<text x='6' y='14' font-size='12'>{e(region)} · {e(names.get(ind, ind))}</text>"
-            f"<polyline points='{poly}' fill='none' stroke='#2563eb' stroke-width='2'/>{dots}"
-            f"<text x='{pad}' y='{h - 8}' font-size='10'>{dates[0]}</text>"
-            f"<text x='{w - pad}' y='{h - 8}' font-size='10' text-anchor='end'>{dates[-1]}</text>"
-            f"<text x='{w - 6}' y='14' font-size='10' text-anchor='end'>{e(format_value(values[-1], quals[-1], unit))}"
-            f"</text></svg></div>"
+            f"<div class='trend-group'><h3>{e(names.get(ind, ind))} · {LEVEL_ZH.get(level, level)}"
+            f"（同一纵轴：0 至 {e(amount(hi, None, unit))}）</h3>"
+            f"<div class='trends'>{''.join(charts)}</div></div>"
         )
     return out
 
@@ -236,7 +300,7 @@ def _scorecard_table(card: list, cell: dict) -> str:
         code, name, level = row[0], row[1], row[2]
         tds = [
             f"<td class='l' data-v='{e(code)}'>{e(code)}</td><td class='l' data-v='{e(name)}'>{e(name)}</td>"
-            f"<td class='l' data-v='{e(level)}'>{e(level)}</td>"
+            f"<td class='l' data-v='{LEVEL_ORDER.get(level, 9)}'>{e(LEVEL_ZH.get(level, level))}</td>"
         ]
         for (ind, _), value in zip(SCORECARD_COLUMNS, row[3 : 3 + n_ind], strict=True):
             f = cell.get((code, ind))
@@ -245,7 +309,7 @@ def _scorecard_table(card: list, cell: dict) -> str:
                 continue
             tds.append(
                 f"<td data-v='{value}'><a href='{e(f[8])}' title='{e(f[9])}（{e(f[7])}）'>"
-                f"{e(format_value(value, f[6], f[5]))}</a></td>"
+                f"{e(amount(value, f[6], f[5]))}</a></td>"
             )
         for value in row[3 + n_ind :]:
             tds.append(
