@@ -17,17 +17,27 @@ def data_dir() -> Path:
 
 
 def default_db() -> Path:
-    return data_dir() / "warehouse.duckdb"
+    """``ETL_WAREHOUSE`` (a file, or a ``ducklake:`` target) or ``warehouse.duckdb`` in the data directory."""
+    return (
+        Path(os.environ["ETL_WAREHOUSE"])
+        if os.environ.get("ETL_WAREHOUSE")
+        else data_dir() / "warehouse.duckdb"
+    )
+
+
+def _is_lake(db: Path | str) -> bool:
+    return str(db).startswith("ducklake:")
 
 
 def raw_dir_for(db: Path) -> Path:
-    """The raw zone sits beside its warehouse, so a warehouse and the pages it came from travel together."""
-    return db.parent / "raw"
+    """The raw zone sits beside its warehouse, so a warehouse and the pages it came from travel together (a
+    DuckLake's in the data directory, ``ETL_HOME``)."""
+    return data_dir() / "raw" if _is_lake(db) else db.parent / "raw"
 
 
 def report_dir_for(db: Path) -> Path:
     """The HTML report the nightly run writes, beside its warehouse."""
-    return db.parent / "report"
+    return data_dir() / "report" if _is_lake(db) else db.parent / "report"
 
 
 def prefect_home() -> Path:

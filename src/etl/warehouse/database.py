@@ -18,6 +18,7 @@ import pandas as pd
 from etl.extract.lexicon import indicator_specs
 from etl.reference.indicators import non_additive
 from etl.reference.regions import Region
+from etl.warehouse.lake import LakeError, connect_lake, is_lake
 from etl.warehouse.sqlfiles import migrations, view_files
 from etl.warehouse.validate import quarantine_frame, region_schema, validate
 
@@ -36,7 +37,12 @@ def connect(
     path: Path | str, lock_timeout: float = 60.0, read_only: bool = False
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse; if another process holds it, wait up to ``lock_timeout`` seconds, then fail with a
-    message naming the holder."""
+    message naming the holder. A ``ducklake:`` target opens the DuckLake (several writers, no file lock)."""
+    if is_lake(path):
+        try:
+            return connect_lake(str(path), read_only)
+        except LakeError as e:
+            raise WarehouseError(str(e)) from e
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,8 +7,11 @@ whole (executemany was measured ~1,000x slower).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import random
+import time
 from datetime import UTC, datetime
 
 import duckdb
@@ -16,6 +19,7 @@ import pandas as pd
 
 from etl.fetch.client import sendable_header
 from etl.models import SourceBatch, SourceStats, url_key
+from etl.warehouse.lake import is_conflict
 from etl.warehouse.validate import bulletin_schema, fact_schema, quarantine_frame, validate
 
 _BULLETIN_COLS = [
@@ -110,6 +114,9 @@ def batch_frames(batch: SourceBatch, run_id: str) -> tuple[pd.DataFrame, pd.Data
     fdf["span_start"] = fdf["span_start"].astype("int64")
     fdf["span_end"] = fdf["span_end"].astype("int64")
     return bdf, fdf
+
+
+_CONFLICT_RETRIES = 8
 
 
 def load_batch(
@@ -239,7 +246,16 @@ def load_batch(
     for name, frame in present.items():
         con.register(name, frame)
     try:
-        _write(con, src, run_id, now, batch, move_cursor, set(frames) - set(present))
+        for attempt in range(_CONFLICT_RETRIES + 1):
+            try:
+                _write(con, src, run_id, now, batch, move_cursor, set(frames) - set(present))
+                break
+            except duckdb.Error as e:
+                # on DuckLake, another writer committed to the same tables first: the transaction rolled
+                # back whole, so it is simply run again on the new state (bounded, with jittered backoff)
+                if not is_conflict(e) or attempt == _CONFLICT_RETRIES:
+                    raise
+                time.sleep(random.uniform(0.05, 0.2) * 2**attempt)
     finally:
         for name in present:
             con.unregister(name)
@@ -267,7 +283,12 @@ def _write(
     try:
         run(
             "doc_df",
-            """insert or replace into site_document by name
+            """delete from site_document as s
+               where exists (select 1 from doc_df as d where d.source_id = s.source_id and d.url_key = s.url_key)""",
+        )
+        run(
+            "doc_df",
+            """insert into site_document by name
                select source_id, url_key, url, role, content_hash, etag, last_modified, fetched_at from doc_df""",
         )
         run(
@@ -321,7 +342,9 @@ def _write(
         _update_state(con, batch, run_id, now, move_cursor)
         con.execute("commit")
     except Exception:
-        con.execute("rollback")
+        # a commit that failed (a DuckLake conflict) has already ended the transaction
+        with contextlib.suppress(duckdb.Error):
+            con.execute("rollback")
         raise
 
 
