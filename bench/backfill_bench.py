@@ -107,26 +107,28 @@ def generate(root: Path, n: int, n_sources: int) -> tuple[Path, Path, list[str],
     return db, reg, [t for _, t in corpus[:2000]], date(2023, 1, 1), date(2024, 12, 31)
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants, from /proc."""
+def tree_rss(pid: int) -> dict[int, tuple[str, int]]:
+    """Resident bytes of ``pid`` and each of its descendants (pid → (command, bytes)), from /proc."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
+    rss: dict[int, tuple[str, int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
+                head, rest = f.read().rsplit(")", 1)
+            fields = rest.split()
             children.setdefault(int(fields[1]), []).append(int(entry))
-            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+            rss[int(entry)] = (head.split("(", 1)[1], int(fields[21]) * os.sysconf("SC_PAGE_SIZE"))
         except (OSError, IndexError, ValueError):
             continue
-    total, stack = 0, [pid]
+    out, stack = {}, [pid]
     while stack:
         p = stack.pop()
-        total += rss.get(p, 0)
+        if p in rss:
+            out[p] = rss[p]
         stack += children.get(p, [])
-    return total
+    return out
 
 
 def single_core_rate(texts: list[str]) -> float:
@@ -152,6 +154,7 @@ def main() -> None:
     cmd = [sys.executable, "-m", "etl.cli", "backfill", "--reparse", "--sources", str(reg), "--db", str(db),
            "--start", start.isoformat(), "--end", end.isoformat()]  # fmt: skip
     peak = 0
+    per_process: dict[int, tuple[str, int]] = {}
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     done = threading.Event()
@@ -159,7 +162,11 @@ def main() -> None:
     def watch() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_rss(proc.pid))
+            tree = tree_rss(proc.pid)
+            peak = max(peak, sum(b for _, b in tree.values()))
+            for p, (name, b) in tree.items():
+                if b > per_process.get(p, ("", 0))[1]:
+                    per_process[p] = (name, b)
             done.wait(0.2)
 
     watcher = threading.Thread(target=watch, daemon=True)
@@ -188,6 +195,8 @@ def main() -> None:
     print(
         f"pages {pages}, facts {facts}, workers {workers}, parse+extract CPU {cpu:.1f} s, load {load:.1f} s"
     )
+    top = sorted(per_process.items(), key=lambda kv: -kv[1][1])[:5]
+    print("peak RSS per process: " + ", ".join(f"{n} {p} {b / 2**20:,.0f} MB" for p, (n, b) in top))
     rate = bulletins / wall
     print(
         f"backfill: {bulletins} bulletins in {wall:.1f} s -> {rate:,.0f}/s ({rate / rate1:.2f}x single-core extract "

@@ -35,6 +35,8 @@ from etl.orchestration.backfill import (
     by_source,
     check_arguments,
     dry_run_lines,
+    interleave_by_host,
+    parallel_from_politeness,
     plan,
     progress_line,
     record,
@@ -110,7 +112,7 @@ def backfill(
     reparse: bool = False,
     reprocess: str = "missing",
     dry_run: bool = False,
-    max_parallel: int = 4,
+    max_parallel: int | None = None,
     lock_timeout: float = 600.0,
     writer_limit: str | None = None,
 ) -> list[dict]:
@@ -173,11 +175,15 @@ def fetch_partitions(
     memory: dict[str, dict[str, FetchMemory]],
     fetch_settings: FetchSettings,
     run: BackfillRun,
-    max_parallel: int,
+    max_parallel: int | None,
 ) -> list[SourceStats]:
-    """Fetch partitions ``max_parallel`` at a time (per-host politeness still holds across them), load each."""
+    """Fetch partitions ``max_parallel`` at a time (default: what the hosts' politeness allows together), the
+    hosts interleaved; each host's gate still holds across them; load each."""
     stats: list[SourceStats] = []
-    items = list(work.work.items())
+    items = interleave_by_host(list(work.work.items()), srcs)
+    max_parallel = max_parallel or parallel_from_politeness(
+        [srcs[p.source_id] for p, _ in items] or list(srcs.values())
+    )
     started_at = time.monotonic()
     for i in range(0, len(items), max_parallel):
         chunk = items[i : i + max_parallel]

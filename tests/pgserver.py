@@ -39,15 +39,16 @@ class PostgresServer:
         self.root = Path(tempfile.mkdtemp(prefix="etl-pg-"))
         self.data = self.root / "pgdata"
         self.port = _free_port()
-        self.prefix: list[str] = []
-        if os.geteuid() == 0:
-            self.prefix = ["runuser", "-u", "postgres", "--"]
+        # as root, the commands run as the postgres user (subprocess drops the privileges itself: no runuser/su)
+        self.as_user: dict = (
+            {"user": "postgres", "group": "postgres", "extra_groups": []} if os.geteuid() == 0 else {}
+        )
 
     def _run(self, *args: str) -> None:
-        subprocess.run([*self.prefix, *args], check=True, capture_output=True, text=True, timeout=120)
+        subprocess.run(list(args), check=True, capture_output=True, text=True, timeout=120, **self.as_user)
 
     def __enter__(self) -> PostgresServer:
-        if self.prefix:
+        if self.as_user:
             shutil.chown(self.root, "postgres")
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "etl", "--no-sync")
         opts = f"-k {self.root} -p {self.port} -h 127.0.0.1 -F"
@@ -72,6 +73,6 @@ class PostgresServer:
         return f"dbname={name} host=127.0.0.1 port={self.port} user=etl"
 
     def __exit__(self, *exc: object) -> None:
-        subprocess.run([*self.prefix, str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
-                       capture_output=True, timeout=120)  # fmt: skip
+        subprocess.run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
+                       capture_output=True, timeout=120, **self.as_user)  # fmt: skip
         shutil.rmtree(self.root, ignore_errors=True)

@@ -544,7 +544,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="which partitions to run: not yet done (default), failed ones, or all",
     )
     sp.add_argument("--dry-run", action="store_true", help="print the partitions and what would be done")
-    sp.add_argument("--max-parallel", type=_positive_int, default=4, help="partitions fetched at once (1-64)")
+    sp.add_argument(
+        "--max-parallel",
+        type=_positive_int,
+        default=None,
+        help="partitions fetched at once (1-64; default: the sum of the hosts' politeness concurrency)",
+    )
     flow_options(sp, "backfill")
     sp.set_defaults(func=cmd_backfill)
 

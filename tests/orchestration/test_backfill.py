@@ -54,3 +54,32 @@ def test_progress_line_with_eta():
     assert progress_line(0, 40, 0.0, 5.0) == "backfill: 0/40 partitions (0%), ETA unknown"
     assert progress_line(10, 40, 0.0, 20.0) == "backfill: 10/40 partitions (25%), ETA 1m00s"
     assert progress_line(40, 40, 0.0, 80.0) == "backfill: 40/40 partitions (100%), done"
+
+
+def test_fetch_parallelism_comes_from_the_hosts_politeness_and_hosts_interleave():
+    from datetime import date
+
+    from etl.fetch.sources import parse_source
+    from etl.models import Window
+    from etl.orchestration.backfill import Partition, interleave_by_host, parallel_from_politeness
+
+    def src(sid, host, conc):
+        return parse_source(
+            {
+                "id": sid,
+                "name": sid,
+                "list_url": f"http://{host}/l.html",
+                "politeness": {"concurrency": conc},
+            },
+            "t",
+        )
+
+    srcs = {s.id: s for s in (src("a1", "a.gov", 3), src("a2", "a.gov", 1), src("b", "b.gov", 2))}
+    # a.gov's strictest setting (1) plus b.gov's 2
+    assert parallel_from_politeness(list(srcs.values())) == 3
+    w = Window(date(2024, 1, 1), date(2024, 1, 31))
+    items = [(Partition(s, m, w), []) for s in ("a1", "a2") for m in ("2024-01", "2024-02")]
+    items += [(Partition("b", m, w), []) for m in ("2024-01", "2024-02")]
+    order = [(p.source_id, p.month) for p, _ in interleave_by_host(items, srcs)]
+    assert order[:2] == [("a1", "2024-01"), ("b", "2024-01")]
+    assert sorted(order) == sorted((p.source_id, p.month) for p, _ in items)

@@ -7,10 +7,12 @@ import calendar
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from urllib.parse import urlsplit
 
 import duckdb
 
 from etl.fetch.kinds import Discovery
+from etl.fetch.sources import Source
 from etl.models import BulletinRef, SourceStats, Window
 
 REPROCESS = ("missing", "failed", "all")
@@ -239,3 +241,31 @@ def check_arguments(
     unknown = set(sources or []) - known
     if unknown:
         raise ValueError(f"unknown source ids {sorted(unknown)}; configured: {sorted(known)}")
+
+
+def host_of(source: Source) -> str:
+    return urlsplit(source.list_url).netloc.lower()
+
+
+def parallel_from_politeness(sources: list[Source]) -> int:
+    """Partitions fetched at once: what the hosts allow together (each host's strictest ``concurrency``,
+    summed over the hosts), so one site's months queue behind its own limit while other sites go on."""
+    per_host: dict[str, int] = {}
+    for s in sources:
+        h = host_of(s)
+        per_host[h] = min(per_host.get(h, s.politeness.concurrency), s.politeness.concurrency)
+    return max(1, min(64, sum(per_host.values())))
+
+
+def interleave_by_host(items: list[tuple[Partition, list[BulletinRef]]], sources: dict[str, Source]) -> list:
+    """Partitions in round-robin over hosts: a chunk of parallel fetches spans sites instead of piling onto
+    one host's gate while the others wait."""
+    queues: dict[str, list] = {}
+    for item in items:
+        queues.setdefault(host_of(sources[item[0].source_id]), []).append(item)
+    out: list = []
+    while any(queues.values()):
+        for q in queues.values():
+            if q:
+                out.append(q.pop(0))
+    return out
