@@ -38,7 +38,6 @@ from etl.orchestration.backfill import (
     interleave_by_host,
     parallel_from_politeness,
     plan,
-    progress_line,
     record,
     record_empty,
 )
@@ -46,7 +45,7 @@ from etl.orchestration.ingest import discover_source, fetch_refs
 from etl.orchestration.reparse import months_with_pages
 from etl.orchestration.reparse_pool import reparse_window
 from etl.orchestration.runs import outcome, writer_slot
-from etl.report.summary import summary_markdown
+from etl.report.summary import source_progress, summary_markdown
 from etl.warehouse.database import connect, create_views, open_warehouse
 from etl.warehouse.load import load_batch
 from etl.warehouse.state import read_state
@@ -199,5 +198,9 @@ def fetch_partitions(
         with writer_slot(run.writer_limit, run.lock_timeout):
             for (p, _), b in zip(chunk, batches, strict=True):
                 stats.append(load_partition(p, b, run, work.unseen.get(p.source_id)))
-        print(progress_line(len(stats), len(items), started_at), flush=True)
+                # each partition as it lands, with the ETA of the whole backfill
+                print(
+                    source_progress(len(stats), len(items), stats[-1], time.monotonic() - started_at),
+                    flush=True,
+                )
     return stats

@@ -48,14 +48,6 @@ def test_plan_skips_done_partitions_and_honours_reprocess(tmp_path):
             plan(con, ["a"], date(2024, 1, 1), date(2024, 1, 31), "fetch", "some")
 
 
-def test_progress_line_with_eta():
-    from etl.orchestration.backfill import progress_line
-
-    assert progress_line(0, 40, 0.0, 5.0) == "backfill: 0/40 partitions (0%), ETA unknown"
-    assert progress_line(10, 40, 0.0, 20.0) == "backfill: 10/40 partitions (25%), ETA 1m00s"
-    assert progress_line(40, 40, 0.0, 80.0) == "backfill: 40/40 partitions (100%), done"
-
-
 def test_fetch_parallelism_comes_from_the_hosts_politeness_and_hosts_interleave():
     from datetime import date
 

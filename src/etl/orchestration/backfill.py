@@ -136,22 +136,6 @@ def discovery_stats(source_id: str, failures: list[dict], skips: list[dict]) -> 
     )
 
 
-def progress_line(
-    done: int, total: int, started: float, now: float | None = None, unit: str = "partitions"
-) -> str:
-    """``backfill: 12/40 partitions (30%), ETA 1m05s`` from the pace so far."""
-    import time
-
-    now = time.monotonic() if now is None else now
-    pct = 100 * done // total if total else 100
-    if done == 0 or done >= total:
-        eta = "done" if done >= total else "ETA unknown"
-    else:
-        secs = int((now - started) / done * (total - done))
-        eta = f"ETA {secs // 60}m{secs % 60:02d}s"
-    return f"backfill: {done}/{total} {unit} ({pct}%), {eta}"
-
-
 @dataclass
 class Assignment:
     """What each partition of a backfill holds: the bulletins found for it (fetch) or its stored pages
