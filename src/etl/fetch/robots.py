@@ -12,9 +12,10 @@ import threading
 from urllib.parse import urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
-from etl.fetch.client import Fetcher, sendable_header
+from etl.fetch.client import Fetcher
+from etl.fetch.documents import get_document
 from etl.fetch.rawzone import RawZone
-from etl.models import FetchMemory, SiteDocument, url_key
+from etl.models import FetchMemory, SiteDocument
 
 UNREACHABLE = "robots.txt unreachable"
 # (run key, host) → the rules, shared by every batch of one run in this process
@@ -97,39 +98,23 @@ class Robots:
         self, scheme: str, host: str, allowed_hosts: tuple[str, ...], concurrency: int, delay: float
     ) -> RobotFileParser | str:
         robots_url = urlunsplit((scheme, host, "/robots.txt", "", ""))
-        mem = self.memory.get(url_key(robots_url), FetchMemory())
-        cached = mem.content_hash if self.raw is not None and mem.content_hash else None
-        if cached and not self.raw.has(cached):  # type: ignore[union-attr]
-            cached = None
-        res = await self.fetcher.get(
+        read = await get_document(
+            self.fetcher,
             robots_url,
             allowed_hosts,
             concurrency,
             delay,
-            etag=mem.etag if cached else None,
-            last_modified=mem.last_modified if cached else None,
+            self.memory,
+            self.raw,
+            self.source_id,
+            "robots",
         )
+        res = read.result
         parser = RobotFileParser(robots_url)
-        if res.not_modified and cached:
-            body = self.raw.get(cached)  # type: ignore[union-attr]
-            parser.parse(body.decode("utf-8", errors="replace").splitlines())
-            return parser
-        if res.ok:
-            body = res.body or b""
-            if self.raw is not None:
-                digest, _ = self.raw.put(body)
-                self.documents.append(
-                    SiteDocument(
-                        self.source_id,
-                        robots_url,
-                        "robots",
-                        digest,
-                        sendable_header(res.headers.get("etag")),
-                        sendable_header(res.headers.get("last-modified")),
-                        res.fetched_at,
-                    )
-                )
-            parser.parse(body.decode("utf-8", errors="replace").splitlines())
+        if read.body is not None:
+            if read.document is not None:
+                self.documents.append(read.document)
+            parser.parse(read.body.decode("utf-8", errors="replace").splitlines())
             return parser
         if 400 <= res.status < 500:
             parser.parse([])  # no robots.txt: everything allowed

@@ -7,15 +7,16 @@ import email.utils
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from etl.fetch.charset import decode
-from etl.fetch.client import Fetcher, sendable_header
+from etl.fetch.client import Fetcher
+from etl.fetch.documents import get_document
 from etl.fetch.rawzone import RawZone
 from etl.fetch.robots import Robots, is_unreachable
-from etl.models import BulletinRef, FetchMemory, SiteDocument, Window, url_key
+from etl.models import BulletinRef, FetchMemory, SiteDocument, Window
 from etl.reference.dates import parse_date
 
 if TYPE_CHECKING:
@@ -101,47 +102,34 @@ class ListReader:
             if reason:
                 out.skips.append({"url": url, "reason": reason})
                 return None
-        mem = self.memory.get(url_key(url), FetchMemory())
-        cached = mem.content_hash if self.raw is not None and mem.content_hash else None
-        if cached and not self.raw.has(cached):  # type: ignore[union-attr]
-            cached = None
-        res = await self.fetcher.get(
+        read = await get_document(
+            self.fetcher,
             url,
             src.allowed_hosts,
             src.politeness.concurrency,
             src.politeness.delay,
-            etag=mem.etag if cached else None,
-            last_modified=mem.last_modified if cached else None,
+            self.memory,
+            self.raw,
+            src.id,
+            role,
         )
-        if res.not_modified and cached:
+        if read.from_store:
             out.not_modified += 1
-            body = self.raw.get(cached)  # type: ignore[union-attr]
-            text, _ = decode(body, None, src.encoding)
+            text, _ = decode(read.body or b"", None, src.encoding)
             return ListPage(url, text, "")
-        if not res.ok:
+        if read.body is None:
+            res = read.result
             out.failures.append(
                 {"url": url, "status": str(res.status), "error": res.error or f"HTTP {res.status}"}
             )
             return None
-        body = res.body or b""
-        content_type = res.headers.get("content-type", "")
-        text, _ = decode(body, content_type, src.encoding)
+        content_type = read.result.headers.get("content-type", "")
+        text, _ = decode(read.body, content_type, src.encoding)
         if not out.page_title:
             m = _TITLE.search(text[:20000])
             out.page_title = " ".join(m.group(1).split()) if m else ""
-        if self.raw is not None:
-            digest, _ = self.raw.put(body)
-            out.documents.append(
-                SiteDocument(
-                    source_id=src.id,
-                    url=url,
-                    role=role,
-                    content_hash=digest,
-                    etag=sendable_header(res.headers.get("etag")),
-                    last_modified=sendable_header(res.headers.get("last-modified")),
-                    fetched_at=res.fetched_at or datetime.now(UTC),
-                )
-            )
+        if read.document is not None:
+            out.documents.append(read.document)
         return ListPage(url, text, content_type)
 
 
