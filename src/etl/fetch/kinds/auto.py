@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from etl.fetch.kinds import hanweb, json_api, links, rss
-from etl.fetch.kinds.base import Discovery, Kind, ListPage, ListReader, page_verdict
+from etl.fetch.kinds.base import Discovery, Kind, ListPage, ListReader, take_page
 from etl.models import BulletinRef, Window
 from etl.reference.dates import parse_date
 
@@ -80,19 +80,7 @@ async def discover(source: Source, reader: ListReader, window: Window) -> Discov
 def _accept(
     source: Source, items: list[links.Item], window: Window, seen: set[str], out: Discovery
 ) -> str | None:
-    new = older = unseen = 0
-    for it in items:
-        if it.url in seen:
-            continue
-        seen.add(it.url)
-        unseen += 1
-        place = window.place(it.published)
-        if place == "older":
-            older += 1
-        elif place == "in":
-            new += 1
-            out.refs.append(BulletinRef(source.id, it.url, it.title, it.published))
-    return page_verdict(older, new, unseen)
+    return take_page((BulletinRef(source.id, i.url, i.title, i.published) for i in items), window, seen, out)
 
 
 async def _html(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import email.utils
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -146,6 +146,24 @@ def feed_date(value: str | None) -> date | None:
         return email.utils.parsedate_to_datetime(value).date()
     except (TypeError, ValueError):
         return parse_date(value)
+
+
+def take_page(refs: Iterable[BulletinRef], window: Window, seen: set[str], out: Discovery) -> str | None:
+    """Keep a list page's bulletins that fall in the window (each URL once over the walk); returns why the
+    walk stops after this page (:func:`page_verdict`), or None to go on."""
+    new = older = unseen = 0
+    for ref in refs:
+        if ref.url in seen:
+            continue
+        seen.add(ref.url)
+        unseen += 1
+        place = window.place(ref.published)
+        if place == "older":
+            older += 1
+        elif place == "in":  # newer than the window: skipped, the walk goes on towards it
+            new += 1
+            out.refs.append(ref)
+    return page_verdict(older, new, unseen)
 
 
 def page_verdict(older: int, new: int, unseen: int) -> str | None:

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from selectolax.lexbor import LexborNode as Node
 
-from etl.fetch.kinds.base import Discovery, Field, Kind, ListReader, page_verdict
+from etl.fetch.kinds.base import Discovery, Field, Kind, ListReader, take_page
 from etl.models import BulletinRef, Window
 from etl.reference.dates import parse_date
 
@@ -50,41 +51,17 @@ async def discover(source: Source, reader: ListReader, window: Window) -> Discov
         out.pages += 1
         tree = HTMLParser(page.text)
         items = tree.css(item_selector)
-        new = older = unseen = 0
-        for item in items:
-            link = item.css_first(source.option("link_selector"))
-            href = link.attributes.get("href") if link is not None else None
-            if not href:
-                continue
-            abs_url = urljoin(url, href)
-            if abs_url in seen_refs:
-                continue
-            seen_refs.add(abs_url)
-            unseen += 1
-            when = None
-            if source.option("item_date_selector"):
-                d = item.css_first(source.option("item_date_selector"))
-                when = parse_date(d.text(strip=True)) if d is not None else None
-            if when is None:
-                when = parse_date(item.text(separator=" ", strip=True))
-            place = window.place(when)
-            if place == "older":
-                older += 1
-                continue
-            if place == "newer":
-                continue  # newer than the window: keep walking towards it
-            new += 1
-            title = link.attributes.get("title") or link.text(strip=True)
-            out.refs.append(BulletinRef(source.id, abs_url, title, when))
+        verdict = take_page(
+            (ref for item in items if (ref := _ref(source, url, item))), window, seen_refs, out
+        )
         if not items:
             # the first page, or a page the pager pointed to: items were expected (a broken or re-templated
             # page must not end discovery as if the list were over)
             out.stopped_because = f"list page {url} has no items matching {item_selector!r}"
             out.failures.append({"url": url, "status": "200", "error": out.stopped_because})
             break
-        verdict = page_verdict(older, new, unseen)
         if verdict:
-            out.stopped_because = verdict if older else f"list page {url} {verdict}"
+            out.stopped_because = verdict if "window" in verdict else f"list page {url} {verdict}"
             break
         nxt = tree.css_first(source.option("next_selector")) if source.option("next_selector") else None
         href = nxt.attributes.get("href") if nxt is not None else None
@@ -92,6 +69,21 @@ async def discover(source: Source, reader: ListReader, window: Window) -> Discov
         if url is None:
             out.stopped_because = "last list page"
     return out
+
+
+def _ref(source: Source, page_url: str, item: Node) -> BulletinRef | None:
+    link = item.css_first(source.option("link_selector"))
+    href = link.attributes.get("href") if link is not None else None
+    if link is None or not href:
+        return None
+    when = None
+    if source.option("item_date_selector"):
+        d = item.css_first(source.option("item_date_selector"))
+        when = parse_date(d.text(strip=True)) if d is not None else None
+    if when is None:
+        when = parse_date(item.text(separator=" ", strip=True))
+    title = link.attributes.get("title") or link.text(strip=True)
+    return BulletinRef(source.id, urljoin(page_url, href), title, when)
 
 
 KIND = Kind(

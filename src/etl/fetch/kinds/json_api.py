@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from etl.fetch.kinds.base import Discovery, Field, Kind, ListReader, page_verdict, with_param
+from etl.fetch.kinds.base import Discovery, Field, Kind, ListReader, take_page, with_param
 from etl.models import BulletinRef, Window
 from etl.reference.dates import parse_date
 
@@ -85,19 +85,8 @@ async def walk(
         if not isinstance(items, list):
             out.failures.append({"url": url, "status": "200", "error": f"{items_path!r} is not a list"})
             break
-        new = older = unseen = 0
-        for item in items:
-            ref = item_ref(source, url, item, *fields) if isinstance(item, dict) else None
-            if ref is None or ref.url in seen:
-                continue
-            seen.add(ref.url)
-            unseen += 1
-            place = window.place(ref.published)
-            older += place == "older"
-            if place == "in":
-                new += 1
-                out.refs.append(ref)
-        verdict = page_verdict(older, new, unseen)
+        refs = (item_ref(source, url, item, *fields) for item in items if isinstance(item, dict))
+        verdict = take_page((r for r in refs if r is not None), window, seen, out)
         if not page_param or verdict:
             out.stopped_because = verdict or "no pagination"
             break
