@@ -62,7 +62,7 @@ def _register_flows_package(directory: Path) -> None:
 
 
 def _db(args: argparse.Namespace) -> Path:
-    if args.db and str(args.db).startswith("ducklake:"):
+    if args.db and settings.is_lake(args.db):
         return Path(args.db)  # a DuckLake target, not a file path
     return Path(args.db).resolve() if args.db else settings.default_db()
 

@@ -25,19 +25,20 @@ def default_db() -> Path:
     )
 
 
-def _is_lake(db: Path | str) -> bool:
+def is_lake(db: Path | str) -> bool:
+    """A ``ducklake:`` warehouse target rather than a DuckDB file (see ``etl.warehouse.lake``)."""
     return str(db).startswith("ducklake:")
 
 
 def raw_dir_for(db: Path) -> Path:
     """The raw zone sits beside its warehouse, so a warehouse and the pages it came from travel together (a
     DuckLake's in the data directory, ``ETL_HOME``)."""
-    return data_dir() / "raw" if _is_lake(db) else db.parent / "raw"
+    return data_dir() / "raw" if is_lake(db) else db.parent / "raw"
 
 
 def report_dir_for(db: Path) -> Path:
     """The HTML report the nightly run writes, beside its warehouse."""
-    return data_dir() / "report" if _is_lake(db) else db.parent / "report"
+    return data_dir() / "report" if is_lake(db) else db.parent / "report"
 
 
 def prefect_home() -> Path:

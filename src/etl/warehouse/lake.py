@@ -15,16 +15,15 @@ import os
 
 import duckdb
 
-PREFIX = "ducklake:"
+from etl.settings import is_lake
+
+__all__ = ["LakeError", "connect_lake", "is_conflict", "is_lake"]
+
 ALIAS = "wh"
 
 
 class LakeError(RuntimeError):
     pass
-
-
-def is_lake(target: object) -> bool:
-    return str(target).startswith(PREFIX)
 
 
 def connect_lake(target: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
