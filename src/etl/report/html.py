@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from etl.report.summary import format_value
+from etl.report.summary import LEVEL_ORDER, QUALIFIER_MARK, format_value, level_rank_sql
 from etl.report.terminal import SCORECARD_COLUMNS
 
 MAX_BARS = 30  # per chart; the rest is summarised in a note
@@ -22,7 +22,6 @@ MAX_TRENDS = 120  # small multiples per report
 STALE_DAYS = 365
 LEVELS = [("province", "省级"), ("prefecture", "地市级"), ("county", "县级"), ("country", "全国")]
 LEVEL_ZH = dict(LEVELS)
-LEVEL_ORDER = {"country": 0, "province": 1, "prefecture": 2, "county": 3}
 UNIT_ZH = {
     "station": "个",
     "org": "家",
@@ -38,7 +37,7 @@ def amount(v: float | None, qualifier: str | None, unit: str | None) -> str:
     if v is None:
         return ""
     if unit == "cny":
-        mark = {"more_than": "≥", "about": "~", "less_than": "<"}.get(qualifier or "", "")
+        mark = QUALIFIER_MARK.get(qualifier or "", "")
         if abs(v) >= 1e8:
             return f"{mark}{v / 1e8:,.2f}".rstrip("0").rstrip(".") + "亿元"
         if abs(v) >= 1e4:
@@ -117,8 +116,7 @@ def build_report(con: duckdb.DuckDBPyConnection, out_dir: Path, run_info: dict |
     card_cols = [c for c, _ in SCORECARD_COLUMNS] + [c for c, _ in RATIOS]
     card = con.execute(
         f"select region_code, region_name, region_level, {', '.join(card_cols)} from mart_region_scorecard "
-        "order by province_code, case region_level when 'country' then 0 when 'province' then 1 "
-        "when 'prefecture' then 2 else 3 end, region_code"
+        f"order by province_code, {level_rank_sql('region_level')}, region_code"
     ).fetchall()
     parts = [_header(con, run_info, len(card))]
     bars: list[str] = []
@@ -232,8 +230,9 @@ def _trend_charts(con: duckdb.DuckDBPyConnection, names: dict[str, str]) -> list
                   list(value order by as_of), list(qualifier order by as_of), any_value(unit),
                   any_value(region_level) as level
            from mart_indicator_trend group by region_code, indicator having count(*) >= 2
-           order by indicator, case level when 'country' then 0 when 'province' then 1
-                    when 'prefecture' then 2 else 3 end, region_code limit ?""",
+           order by indicator, """
+        + level_rank_sql("level")
+        + """, region_code limit ?""",
         [MAX_TRENDS],
     ).fetchall()
     # one scale per indicator and level: a province's 1,500 stations would flatten a county's 30

@@ -98,10 +98,22 @@ def summary_markdown(stats: Sequence[SourceStats], title: str) -> str:
     return "\n".join(lines)
 
 
+# How tables and charts show a value's qualifier: 余/超/以上 ≥, 约/近 ~, 不足/不到 <.
+QUALIFIER_MARK = {"more_than": "≥", "about": "~", "less_than": "<"}
+# Regions are listed from the largest level down.
+LEVEL_ORDER = {"country": 0, "province": 1, "prefecture": 2, "county": 3}
+
+
+def level_rank_sql(column: str) -> str:
+    """SQL ranking ``column`` by :data:`LEVEL_ORDER` (unknown levels last), for ``order by``."""
+    whens = " ".join(f"when '{level}' then {rank}" for level, rank in LEVEL_ORDER.items())
+    return f"case {column} {whens} else {len(LEVEL_ORDER)} end"
+
+
 def format_value(v: float | None, qualifier: str | None = None, unit: str | None = None) -> str:
     if v is None:
         return ""
-    mark = {"more_than": "≥", "about": "~", "less_than": "<"}.get(qualifier or "", "")
+    mark = QUALIFIER_MARK.get(qualifier or "", "")
     if unit == "percent":
         return f"{mark}{v:g}%"
     if float(v).is_integer():

@@ -11,7 +11,7 @@ import duckdb
 from etl.extract.lexicon import indicator_specs
 from etl.reference.indicators import short_titles
 from etl.report.filters import FilterError, accepted, build_where
-from etl.report.summary import SUMMARY_COLUMNS, format_value, render_table
+from etl.report.summary import SUMMARY_COLUMNS, format_value, level_rank_sql, render_table
 
 # Short column titles so eleven indicators fit a terminal (data/indicator_display.csv); money in yuan.
 SCORECARD_COLUMNS = [(c, f"{t}(元)" if indicator_specs()[c].unit == "cny" else t) for c, t in short_titles()]
@@ -24,9 +24,8 @@ def scorecard_table(con: duckdb.DuckDBPyConnection) -> str:
     ).fetchall()
     cell = {(r, i): format_value(v, q, u) for r, i, v, q, u in latest}
     regions = con.execute(
-        """select region_code, region_name, region_level from mart_region_scorecard
-           order by province_code, case region_level when 'country' then 0 when 'province' then 1
-                    when 'prefecture' then 2 else 3 end, region_code"""
+        "select region_code, region_name, region_level from mart_region_scorecard "
+        f"order by province_code, {level_rank_sql('region_level')}, region_code"
     ).fetchall()
     headers = ["代码", "地区", *(t for _, t in SCORECARD_COLUMNS)]
     rows = [
