@@ -414,15 +414,9 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def _probe_settings(registry: Path):
-    from etl.fetch.sources import load_fetch_config
+    from etl.fetch.sources import FetchConfig, load_fetch_config
 
-    return (load_fetch_config(registry) if registry.exists() else _default_fetch_config()).to_settings()
-
-
-def _default_fetch_config():
-    from etl.fetch.sources import FetchConfig
-
-    return FetchConfig()
+    return (load_fetch_config(registry) if registry.exists() else FetchConfig()).to_settings()
 
 
 def cmd_sources_test(args: argparse.Namespace) -> int:

@@ -48,7 +48,7 @@ def prefect_home() -> Path:
 def configure_prefect_env() -> None:
     """Offline, quiet Prefect in ephemeral mode unless the user configured otherwise. Call before importing
     prefect (its settings are read at import)."""
-    home = data_dir() / "prefect"
+    home = prefect_home()
     home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_HOME", str(home))
     os.environ.setdefault("DO_NOT_TRACK", "1")

@@ -86,8 +86,6 @@ def test_inline_bodies_come_from_the_feed_and_the_json_list(site):
 def test_a_page_without_a_dated_list_is_a_named_failure_not_an_empty_success(site):
     src = parse_source({**entry(site, "trs"), "list_url": site.base + "/feed/index.html"}, "test")
     # the landing page advertises a feed; without it nothing on the page reads as a list
-    from tests.cmssites import CmsSites as _  # noqa: F401
-
     found = run(src)
     assert found.refs and found.family == "feed"
     bare = parse_source(
