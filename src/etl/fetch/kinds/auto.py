@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from etl.fetch.kinds import hanweb, json_api, links, rss
-from etl.fetch.kinds.base import Discovery, Kind, ListPage, ListReader, take_page
+from etl.fetch.kinds.base import Discovery, Kind, ListPage, ListReader, follow, take_page
 from etl.models import BulletinRef, Window
 from etl.reference.dates import parse_date
 
@@ -89,10 +89,9 @@ async def _html(
     out = reader.out
     page: ListPage | None = first
     signature: str | None = None
-    seen_pages: set[str] = set()
+    seen_pages: set[str] = {first.url}
     seen: set[str] = set()
     while page is not None:
-        seen_pages.add(page.url)
         out.pages += 1
         found = links.best_list(links.candidates(page.text, page.url, source.allowed_hosts), signature)
         if found is None:
@@ -121,15 +120,7 @@ async def _html(
             return
         if out.family == "list":
             out.family = "pager"
-        if nxt in seen_pages:
-            out.stopped_because = f"list page {nxt} repeats"
-            return
-        if out.pages >= source.max_pages:
-            out.stopped_because = f"max_pages {source.max_pages} reached"
-            return
-        page = await reader.get(nxt)
-        if page is None:
-            out.stopped_because = f"list page {nxt} not read"
+        page = await follow(reader, nxt, seen_pages)
 
 
 async def _hanweb(source: Source, reader: ListReader, window: Window, first: ListPage) -> None:

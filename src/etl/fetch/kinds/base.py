@@ -133,6 +133,23 @@ class ListReader:
         return ListPage(url, text, content_type)
 
 
+async def follow(reader: ListReader, url: str, seen_pages: set[str]) -> ListPage | None:
+    """The next list page of a walk, or None with the reason the walk ends on the discovery: the page was seen
+    before (a pager going round), ``max_pages`` are read, or the page could not be read."""
+    out = reader.out
+    if url in seen_pages:
+        out.stopped_because = f"list page {url} repeats"
+        return None
+    if out.pages >= reader.source.max_pages:
+        out.stopped_because = f"max_pages {reader.source.max_pages} reached"
+        return None
+    seen_pages.add(url)
+    page = await reader.get(url)
+    if page is None:
+        out.stopped_because = f"list page {url} not read"
+    return page
+
+
 def with_param(url: str, name: str, value: int) -> str:
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query) if k != name] + [(name, str(value))]

@@ -9,7 +9,7 @@ from urllib.parse import urljoin
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
-from etl.fetch.kinds.base import Discovery, Field, Kind, ListReader, take_page
+from etl.fetch.kinds.base import Discovery, Field, Kind, ListReader, follow, take_page
 from etl.models import BulletinRef, Window
 from etl.reference.dates import parse_date
 
@@ -37,16 +37,8 @@ async def discover(source: Source, reader: ListReader, window: Window) -> Discov
     seen_pages: set[str] = set()
     seen_refs: set[str] = set()
     while url:
-        if url in seen_pages:
-            out.stopped_because = f"list page {url} repeats"
-            break
-        if out.pages >= source.max_pages:
-            out.stopped_because = f"max_pages {source.max_pages} reached"
-            break
-        seen_pages.add(url)
-        page = await reader.get(url)
+        page = await follow(reader, url, seen_pages)
         if page is None:
-            out.stopped_because = f"list page {url} not read"
             break
         out.pages += 1
         tree = HTMLParser(page.text)
