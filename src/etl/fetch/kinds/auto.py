@@ -138,14 +138,10 @@ async def _hanweb(source: Source, reader: ListReader, window: Window, first: Lis
     total = hanweb.total(first.text)
     read = len(items)
     step = len(items)
+    asked = {first.url}
     while verdict is None and proxy is not None and (total is None or read < total):
-        if out.pages >= source.max_pages:
-            out.stopped_because = f"max_pages {source.max_pages} reached"
-            return
-        url = hanweb.proxy_page(proxy, read + 1, read + step, step)
-        page = await reader.get(url)
+        page = await follow(reader, hanweb.proxy_page(proxy, read + 1, read + step, step), asked)
         if page is None:
-            out.stopped_because = f"list page {url} not read"
             return
         out.pages += 1
         batch = hanweb.records(page.text, first.url)
