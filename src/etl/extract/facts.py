@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -143,7 +143,7 @@ def extract(
 def _shift(f: Fact, offset: int) -> Fact:
     if not offset:
         return f
-    return Fact(**{**f.as_dict(), "span_start": f.span_start + offset, "span_end": f.span_end + offset})
+    return replace(f, span_start=f.span_start + offset, span_end=f.span_end + offset)
 
 
 def _extract_article(

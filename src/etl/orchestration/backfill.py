@@ -7,13 +7,15 @@ import calendar
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import duckdb
 
 from etl.fetch.kinds import Discovery
 from etl.fetch.sources import Source
 from etl.models import BulletinRef, SourceStats, Window
+
+if TYPE_CHECKING:  # the re-parse workers import this module and need no database
+    import duckdb
 
 REPROCESS = ("missing", "failed", "all")
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 from datetime import date
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from etl.fetch.rawzone import RawZone, RawZoneCorrupt
 from etl.fetch.sources import Source
 from etl.models import BulletinRef, SourceBatch, SourceStats, Window, url_key
 from etl.orchestration.ingest import extract_page, parse_page
+
+if TYPE_CHECKING:  # the re-parse workers import this module and need no database
+    import duckdb
 
 
 def raw_pages_in_window(con: duckdb.DuckDBPyConnection, source_id: str, window: Window | None) -> list[tuple]:

@@ -33,6 +33,14 @@ class WarehouseLocked(WarehouseError):
     pass
 
 
+# Rows per row group of a DuckDB-file warehouse, for every connection's writes. Every checkpoint recompresses a
+# table's last, partly filled row group whole, so with DuckDB's default 122,880 a series of chunk commits costs
+# memory and time growing with the rows written (50 commits of 2,000 3 KB rows: 499 MB peak with the default,
+# 263 MB with 16,384). Every connection, not only the bulk writer: a checkpoint under the default merges smaller
+# groups back (measured: +410 MB for a view refresh after a 100k-page re-parse).
+ROW_GROUP_SIZE = 16_384
+
+
 def connect(
     path: Path | str, lock_timeout: float = 60.0, read_only: bool = False
 ) -> duckdb.DuckDBPyConnection:
@@ -50,7 +58,7 @@ def connect(
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return _attach(path, read_only, ROW_GROUP_SIZE)
         except duckdb.IOException as e:
             msg = str(e)
             if "lock" not in msg.lower():
@@ -70,6 +78,36 @@ def connect(
             # Waiting on another process's file lock has no event to wait on; poll with backoff.
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
+
+
+def _attach(path: Path, read_only: bool, row_group_size: int) -> duckdb.DuckDBPyConnection:
+    """The file attached under its usual catalog name (its stem, as ``duckdb.connect`` names it) with a row
+    group size, which only ATTACH takes."""
+    con = duckdb.connect()
+    quoted = str(path).replace("'", "''")
+    options = f"row_group_size {int(row_group_size)}" + (", read_only" if read_only else "")
+    try:
+        con.execute(f"attach '{quoted}' ({options})")
+        alias = con.execute(
+            "select database_name from duckdb_databases() where path is not null and not internal"
+        ).fetchone()
+        con.execute(f'use "{alias[0]}"')
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def checkpoint_file(con: duckdb.DuckDBPyConnection) -> bool:
+    """Write a DuckDB file's WAL into its tables now; a DuckLake (whose CHECKPOINT compacts the lake) is left
+    alone. Returns whether it checkpointed."""
+    kind = con.execute(
+        "select type from duckdb_databases() where database_name = current_database()"
+    ).fetchone()
+    if kind is None or kind[0] != "duckdb":
+        return False
+    con.execute("checkpoint")
+    return True
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
