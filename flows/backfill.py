@@ -75,7 +75,7 @@ def load_partition(
     started = datetime.now(UTC)
     with closing(connect(run.db, run.lock_timeout)) as con:
         stats = load_batch(con, batch, run.run_id, move_cursor=False)
-        errors = "; ".join(f"{f['url']}: {f['error']}" for f in stats.failures) or None
+        errors = "; ".join(f.line() for f in stats.failures) or None
         if discovery_error:  # the source's list was seen only in part: this month may hold more
             errors = "; ".join(e for e in (errors, f"discovery incomplete: {discovery_error}") if e)
         status = "failed" if stats.failed or discovery_error else "done"

@@ -7,6 +7,7 @@ import importlib.util
 import json
 import logging
 import os
+import shutil
 import sys
 import time
 from collections import Counter
@@ -284,7 +285,7 @@ def _finish(stats: list[dict], db: Path, started: float, temporary_server: bool 
     from etl.models import SourceStats
     from etl.report.summary import summary_text
 
-    objs = [SourceStats(**s) for s in stats]
+    objs = [SourceStats.from_row(s) for s in stats]
     print("\nRun summary")
     print(summary_text(objs))
     print(f"\nCross-region scorecard ({db})")
@@ -363,17 +364,24 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from etl.report.filters import FilterError, resolve_indicator
     from etl.report.html import build_report
+    from etl.report.terminal import SCORECARD_COLUMNS
     from etl.warehouse.database import connect
 
+    try:
+        chosen = resolve_indicator(args.map, dict(SCORECARD_COLUMNS), "--map") if args.map else None
+    except FilterError as e:
+        print(f"etl report: {e}", file=sys.stderr)
+        return 2
     con = connect(_db(args), read_only=True)
     try:
-        res = build_report(con, Path(args.out))
+        res = build_report(con, Path(args.out), map_indicator=chosen)
     finally:
         con.close()
     print(
-        f"report: {res.path} ({res.bytes / 1024:,.0f} KB, {res.regions} regions, {res.bar_charts} bar charts, "
-        f"{res.trend_charts} trend charts)"
+        f"report: {res.path} ({res.bytes / 1024:,.0f} KB, {res.regions} regions, {res.maps} maps, "
+        f"{res.bar_charts} bar charts, {res.trend_charts} trend charts)"
     )
     return 0
 
@@ -584,6 +592,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--out", default=str(settings.data_dir() / "report"), help="output directory (index.html)"
     )
+    sp.add_argument(
+        "--map",
+        metavar="INDICATOR",
+        help="indicator code or Chinese name the maps show (default: the one most provinces report)",
+    )
     sp.set_defaults(func=cmd_report)
 
     sp = sub.add_parser("sources", help="list, add or test sources (default: list with cursor and last run)")
@@ -624,6 +637,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from etl.report.summary import use_terminal_tables
+
+    tty = sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+    use_terminal_tables(shutil.get_terminal_size().columns if tty else None)
     try:
         return args.func(args)
     except Exception as e:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -82,6 +82,20 @@ class Fact:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+@dataclass(frozen=True)
+class PageIssue:
+    """A page a run did not use: a failure (retried next run, kept in ``fetch_failure``) or a skip (robots.txt
+    refused it). ``stage`` says where: discover (a list page or feed), fetch, reparse."""
+
+    url: str
+    stage: str
+    reason: str
+    status: str = ""  # the HTTP status, when one was received
+
+    def line(self) -> str:
+        return f"{self.url}: {self.reason}"
+
+
 @dataclass
 class SourceStats:
     """Reconciled counts of one source in one run: discovered = fetched + not_modified + skipped + failed."""
@@ -95,11 +109,20 @@ class SourceStats:
     parsed: int = 0
     facts: int = 0
     quarantined: int = 0
-    failures: list[dict[str, Any]] = field(default_factory=list)
-    skips: list[dict[str, Any]] = field(default_factory=list)  # url and reason of each skipped page
+    failures: list[PageIssue] = field(default_factory=list)
+    skips: list[PageIssue] = field(default_factory=list)
 
     def reconciles(self) -> bool:
         return self.discovered == self.fetched + self.not_modified + self.skipped + self.failed
+
+    def to_row(self) -> dict[str, Any]:
+        """Plain values (a flow's return value, shown and stored by Prefect)."""
+        return asdict(self)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> SourceStats:
+        issues = {k: [PageIssue(**i) for i in row.get(k, [])] for k in ("failures", "skips")}
+        return cls(**{**row, **issues})
 
     @property
     def status(self) -> str:
@@ -108,7 +131,7 @@ class SourceStats:
         no page could be read at all."""
         if not self.failed:
             return "ok"
-        if any(f.get("stage") == "discover" for f in self.failures) or self.fetched + self.not_modified == 0:
+        if any(f.stage == "discover" for f in self.failures) or self.fetched + self.not_modified == 0:
             return "failed"
         return "partial"
 

@@ -73,8 +73,8 @@ def test_faulty_site_run_finishes_and_accounts_for_every_page(tmp_path, server):
         assert "not allowed" in failures["/away"]
         assert failures["/huge"] == "body exceeds 2000000 bytes"
         assert "content-type" in failures["/binary"]
-        assert [s["url"] for s in stats.skips] == [server.base + "/private/secret"]
-        assert "robots.txt disallows" in stats.skips[0]["reason"]
+        assert [s.url for s in stats.skips] == [server.base + "/private/secret"]
+        assert "robots.txt disallows" in stats.skips[0].reason
         assert server.hits.get("/private/secret") is None
         # the GBK page was decoded and read
         assert con.execute(
@@ -117,7 +117,7 @@ def test_a_list_that_repeats_forever_stops(server):
 def test_a_malformed_list_page_is_a_recorded_failure(server):
     found = run_discovery(source(server, "/bad/list.html"))
     assert found.refs == []
-    assert found.failures and "has no items" in found.failures[0]["error"]
+    assert found.failures and "has no items" in found.failures[0].reason
 
 
 def test_json_api_discovery_walks_pages_until_the_window_start(server):

@@ -93,7 +93,7 @@ def test_a_page_without_a_dated_list_is_a_named_failure_not_an_empty_success(sit
     )
     found = run(bare)
     assert found.refs == []
-    assert len(found.failures) == 1 and "no run of dated same-site links" in found.failures[0]["error"]
+    assert len(found.failures) == 1 and "no run of dated same-site links" in found.failures[0].reason
 
 
 def test_link_reading_rules_on_markup_of_our_own():

@@ -184,8 +184,8 @@ def test_backfill_against_a_dead_site_fails_its_months_and_revisits_them(tmp_pat
         return_state=True,
     )
     assert state.is_failed() and "dead (discovery)" in state.message  # the run is Failed in Prefect
-    objs = [SourceStats(**s) for s in rows_of(state)]
-    assert [s.status for s in objs] == ["failed"] and "unreachable" in objs[0].failures[0]["error"]
+    objs = [SourceStats.from_row(s) for s in rows_of(state)]
+    assert [s.status for s in objs] == ["failed"] and "unreachable" in objs[0].failures[0].reason
     assert exit_code(objs) == EXIT_FAILED_SOURCE
     con = connect(db)
     try:

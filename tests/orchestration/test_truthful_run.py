@@ -108,7 +108,7 @@ def test_a_corrupt_raw_file_fails_its_page_keeps_its_facts_and_is_quarantined(tm
         path.write_bytes(path.read_bytes()[:40])  # truncated on disk
         batch = reparse_source(con, src, raw, None)
         assert batch.stats.failed == 1 and batch.outcomes[server.base + "/odd-validators"] == "failed"
-        assert "does not match its name" in batch.stats.failures[0]["error"]
+        assert "does not match its name" in batch.stats.failures[0].reason
         load_batch(con, batch, "r2", move_cursor=False)
         assert con.execute("select indicator, value from fact order by all").fetchall() == before
         rows = con.execute("select record_key, check_name from quarantine where layer = 'raw'").fetchall()
@@ -123,9 +123,9 @@ def test_a_later_list_page_that_matches_nothing_fails_the_source_and_names_the_p
         )
         assert stats.fetched == 1  # page 1's bulletin still loads
         assert stats.status == "failed"
-        broken = [f for f in stats.failures if f["stage"] == "discover"]
+        broken = [f for f in stats.failures if f.stage == "discover"]
         assert [f["url"] for f in broken] == [server.base + "/broken/list_2.html"]
-        assert "no items matching" in broken[0]["error"]
+        assert "no items matching" in broken[0].reason
 
 
 def test_a_site_that_is_down_fails_the_source_instead_of_skipping_it(tmp_path):
@@ -138,7 +138,7 @@ def test_a_site_that_is_down_fails_the_source_instead_of_skipping_it(tmp_path):
             con, ingest_source(src, WINDOW, RawZone(tmp_path / "raw"), settings=SETTINGS), "r1"
         )
         assert (stats.status, stats.failed, stats.skipped) == ("failed", 1, 0)
-        assert "robots.txt unreachable" in stats.failures[0]["error"]
+        assert "robots.txt unreachable" in stats.failures[0].reason
         assert (
             con.execute("select last_status from source_state where source_id = 'dead'").fetchone()[0] != "ok"
         )
@@ -288,7 +288,7 @@ def test_a_source_within_its_budget_fails_the_pages_still_in_flight(tmp_path, se
     )
     assert (batch.stats.discovered, batch.stats.failed, batch.stats.fetched) == (3, 3, 0)
     assert all(
-        f["error"].startswith("budget exceeded") and "/trickle?n=" in f["url"] for f in batch.stats.failures
+        f.reason.startswith("budget exceeded") and "/trickle?n=" in f.url for f in batch.stats.failures
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -74,6 +75,32 @@ def test_report_content_from_known_rows(tmp_path):
     assert "345万元" in tree.css_first("#scorecard-table tr[data-region='320722']").text()
     assert tree.css_first("#quarantine").text() == "隔离区"
     assert res.bytes == len(page.encode("utf-8"))
+    # the map: no province reports anything, so the default is the indicator most prefectures report, stations
+    assert res.maps == 1 and tree.css_first("h2#maps").text() == "地图：社工站数量"
+    filled = {p.attributes["data-code"]: p for p in tree.css("#map-prefecture path.has-value")}
+    assert set(filled) == {"341200", "320700"}
+    assert (
+        filled["341200"].attributes["fill"] == "#08519c" and filled["320700"].attributes["fill"] == "#c6dbef"
+    )
+    assert filled["341200"].css_first("title").text() == "阜阳市：167个（2024-05-01）"
+    assert "2024-05-01" in tree.css_first("#map-prefecture figcaption").text()
+
+
+def test_report_map_for_a_chosen_indicator_and_a_one_line_error_for_an_unknown_one(tmp_path, capsys):
+    from etl.cli import main
+
+    db = tmp_path / "w.duckdb"
+    known_warehouse(db)
+    assert (
+        main(["report", "--db", str(db), "--out", str(tmp_path / "a.html"), "--map", "社会工作者人数"]) == 0
+    )
+    tree = LexborHTMLParser((tmp_path / "a.html").read_text(encoding="utf-8"))
+    assert [p.attributes["data-code"] for p in tree.css("#map-prefecture path.has-value")] == ["320700"]
+    assert "1 maps" in capsys.readouterr().out
+    assert main(["report", "--db", str(db), "--out", str(tmp_path / "b.html"), "--map", "nope"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("etl report: --map 'nope' is not an indicator")
+    assert not (tmp_path / "b.html").exists()
 
 
 def _chromium() -> str | None:
@@ -138,6 +165,25 @@ def test_demo_report_in_headless_chromium(tmp_path, demo_sources, prefect_harnes
     labels = [x.text() for x in tree.css("svg.bar-chart text.bar-label")]
     assert labels and all(re.search(r"（\d{4}-\d{2}-\d{2}）$", x) for x in labels)  # every bar dated
     assert all(len(c.css("g.axis")) == 2 for c in tree.css("svg.trend-chart"))  # every trend has its axes
+    assert len(tree.css("svg.choropleth")) >= 1 and tree.css("svg.choropleth path.has-value")
+
+    # what Chromium laid out, not only what the DOM holds: a copy of the page measures itself
+    probe = tmp_path / "probe.html"
+    probe.write_text(
+        report.read_text(encoding="utf-8").replace("</body>", _LAYOUT_PROBE + "</body>"), "utf-8"
+    )
+    dom = subprocess.run(
+        [browser, *flags, "--window-size=1400,2400", "--dump-dom", probe.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    layout = json.loads(LexborHTMLParser(dom).css_first("body").attributes["data-layout"])
+    assert layout["map"][0] > 300 and layout["map"][1] > 200  # the map is drawn at a readable size
+    assert layout["filled"] >= 1 and layout["visible"] == layout["filled"]  # every coloured region shows
+    assert layout["fill"].startswith("rgb(") and layout["fill"] != "rgb(240, 241, 243)"  # coloured, not grey
+    assert layout["inset"][0] > 40 and layout["inset"][1] > 40  # the South China Sea inset
+    assert layout["axis"][0] > 20 and layout["axis"][1] > 20  # a trend chart's axis
 
     shot = tmp_path / "report.png"
     subprocess.run(
@@ -152,6 +198,18 @@ def test_demo_report_in_headless_chromium(tmp_path, demo_sources, prefect_harnes
     if keep:
         Path(keep).mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, Path(keep) / "report.png")
+
+
+_LAYOUT_PROBE = """<script>(function(){
+function size(el){if(!el) return [0,0]; var r=el.getBoundingClientRect(); return [r.width, r.height];}
+var filled=document.querySelectorAll('svg.choropleth path.has-value'), visible=0;
+filled.forEach(function(p){var s=size(p); if(s[0]>1&&s[1]>1) visible++;});
+document.body.setAttribute('data-layout', JSON.stringify({
+  map: size(document.querySelector('svg.choropleth')), filled: filled.length, visible: visible,
+  fill: filled.length ? getComputedStyle(filled[0]).fill : '',
+  inset: size(document.querySelector('svg.choropleth svg.inset')),
+  axis: size(document.querySelector('svg.trend-chart g.y-axis'))}));
+})();</script>"""
 
 
 def test_a_progress_line_per_finished_source_with_eta():

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from etl.fetch.kinds import Discovery
 from etl.fetch.sources import Source
-from etl.models import BulletinRef, SourceStats, Window
+from etl.models import BulletinRef, PageIssue, SourceStats, Window
 
 if TYPE_CHECKING:  # the re-parse workers import this module and need no database
     import duckdb
@@ -120,16 +120,12 @@ def record_empty(
             record(con, p, mode, "done", run_id, now, 0, 0)
 
 
-def discovery_stats(source_id: str, failures: list[dict], skips: list[dict]) -> SourceStats | None:
+def discovery_stats(source_id: str, failures: list[PageIssue], skips: list[PageIssue]) -> SourceStats | None:
     """The run-summary row of a backfill discovery that did not see the whole list (list pages failed, robots
     refused them, a site down), so that the run reports it and fails."""
     if not failures and not skips:
         return None
-    faults = [
-        {"url": f["url"], "status": f.get("status", ""), "error": f["error"], "stage": "discover"}
-        for f in failures
-    ]
-    faults += [{"url": k["url"], "status": "", "error": k["reason"], "stage": "discover"} for k in skips]
+    faults = list(failures) + list(skips)  # a list page robots.txt refused is one the backfill did not see
     return SourceStats(
         source_id=f"{source_id} (discovery)",
         discovered=len(faults),
@@ -202,7 +198,7 @@ def assign_fetch(found: dict[str, Discovery], parts: dict[str, list[Partition]])
         faults = discovery_stats(sid, found[sid].failures, found[sid].skips)
         if faults is not None:
             a.faults.append(faults)
-            a.unseen[sid] = "; ".join(f"{f['url']}: {f['error']}" for f in faults.failures)[:2000]
+            a.unseen[sid] = "; ".join(f.line() for f in faults.failures)[:2000]
     a.empty = [p for ps in parts.values() for p in ps if p not in a.work]
     return a
 

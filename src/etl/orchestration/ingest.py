@@ -23,6 +23,7 @@ from etl.models import (
     BulletinRef,
     Fact,
     FetchMemory,
+    PageIssue,
     RawPage,
     SourceBatch,
     SourceStats,
@@ -97,18 +98,16 @@ async def _ingest(
             found = await cancellable(discover(source, fetcher, window, robots, memory, raw))
             batch.documents.extend(found.documents)
         for s in found.skips:
-            stats.skips.append({"url": s["url"], "reason": s["reason"], "stage": "discover"})
+            stats.skips.append(s)
             stats.discovered += 1
             stats.skipped += 1
-            batch.outcomes[s["url"]] = "skipped"
+            batch.outcomes[s.url] = "skipped"
         for f in found.failures:
             # A list page that failed is a known page not fetched: it counts as discovered and failed.
-            stats.failures.append(
-                {"url": f["url"], "status": f["status"], "error": f["error"], "stage": "discover"}
-            )
+            stats.failures.append(f)
             stats.discovered += 1
             stats.failed += 1
-            batch.outcomes[f["url"]] = "failed"
+            batch.outcomes[f.url] = "failed"
         refs = list(found.refs)
         known = {url_key(r.url) for r in refs}
         # Pages that failed in an earlier run are tried again even if the list no longer shows them.
@@ -234,11 +233,11 @@ def _handle(
     if isinstance(res, str) and is_unreachable(res):  # the host could not be reached: a failure, retried
         stats.failed += 1
         batch.outcomes[ref.url] = "failed"
-        stats.failures.append({"url": ref.url, "status": "", "error": res, "stage": "fetch"})
+        stats.failures.append(PageIssue(ref.url, "fetch", res))
         return []
     if isinstance(res, str):  # not fetched, for the reason given (robots.txt)
         stats.skipped += 1
-        stats.skips.append({"url": ref.url, "reason": res, "stage": "fetch"})
+        stats.skips.append(PageIssue(ref.url, "fetch", res))
         batch.outcomes[ref.url] = "skipped"
         return []
     if res.not_modified:
@@ -250,9 +249,7 @@ def _handle(
     if not res.ok:
         stats.failed += 1
         batch.outcomes[ref.url] = "failed"
-        stats.failures.append(
-            {"url": ref.url, "status": str(res.status), "error": res.error or "", "stage": "fetch"}
-        )
+        stats.failures.append(PageIssue(ref.url, "fetch", res.error or "", str(res.status)))
         return []
     stats.fetched += 1
     batch.outcomes[ref.url] = "fetched"

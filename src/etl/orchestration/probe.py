@@ -50,8 +50,8 @@ def probe(source: Source, settings: FetchSettings | None = None, today: date | N
         out.bulletin = batch.bulletins[0]
         out.facts = [f for f in batch.facts if f.bulletin_id == out.bulletin.bulletin_id]
     else:
-        problems = batch.stats.failures + [{"error": q.get("reason", "")} for q in batch.quarantine]
-        out.article_error = problems[0]["error"] if problems else "no bulletin read from the page"
+        problems = [f.reason for f in batch.stats.failures] + [q.get("reason", "") for q in batch.quarantine]
+        out.article_error = problems[0] if problems else "no bulletin read from the page"
     return out
 
 
@@ -65,9 +65,9 @@ def describe(p: Probe) -> list[str]:
     undated = sum(r.published is None for r in d.refs)
     lines.append(f"  bulletins   {len(d.refs)}{span}" + (f" ({undated} undated)" if undated else ""))
     for f in d.failures:
-        lines.append(f"  failed      {f['url']}: {f['error']}")
+        lines.append(f"  failed      {f.line()}")
     for s in d.skips:
-        lines.append(f"  skipped     {s['url']}: {s['reason']}")
+        lines.append(f"  skipped     {s.line()}")
     if p.bulletin is not None:
         b = p.bulletin
         lines += [

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from etl.fetch.rawzone import RawZone, RawZoneCorrupt
 from etl.fetch.sources import Source
-from etl.models import BulletinRef, SourceBatch, SourceStats, Window, url_key
+from etl.models import BulletinRef, PageIssue, SourceBatch, SourceStats, Window, url_key
 from etl.orchestration.ingest import extract_page, parse_page
 
 if TYPE_CHECKING:  # the re-parse workers import this module and need no database
@@ -77,7 +77,7 @@ def reparse_pages(source: Source, raw: RawZone, pages: list[tuple], window: Wind
         except (FileNotFoundError, RawZoneCorrupt) as e:
             # the page keeps what the warehouse holds for it; the partition is failed and the file named
             stats.failed += 1
-            stats.failures.append({"url": url, "status": "", "error": str(e), "stage": "reparse"})
+            stats.failures.append(PageIssue(url, "reparse", str(e)))
             batch.outcomes[url] = "failed"
             if isinstance(e, RawZoneCorrupt):
                 batch.quarantine.append(

@@ -39,6 +39,6 @@ def reparse_chunk(
     for f in batch.facts:
         done.facts[by_bulletin.get(f.bulletin_id, parts[-1].month)] += 1
     for f in batch.stats.failures:
-        done.failures[month.get(f["url"], parts[-1].month)].append(f"{f['url']}: {f['error']}")
+        done.failures[month.get(f.url, parts[-1].month)].append(f.line())
     done.cpu = time.process_time() - started
     return done

@@ -11,7 +11,7 @@ from typing import Any, Protocol, TypeVar
 def outcome(stats: Sequence[Any]) -> Any:
     """A flow's return value: the per-source stats, inside a Failed state when a source or partition failed, so
     that the run is Failed in Prefect's UI and for whoever watches it (the summary artifact says which)."""
-    rows = [s.__dict__ for s in stats]
+    rows = [s.to_row() for s in stats]
     failed = [s.source_id for s in stats if s.status == "failed"]
     if not failed:
         return rows

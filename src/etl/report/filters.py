@@ -38,7 +38,9 @@ def accepted(columns: Sequence[str]) -> list[str]:
     return [f for f, needs in FILTER_COLUMNS.items() if any(c in columns for c in needs)]
 
 
-def resolve_indicator(value: str, short_titles: dict[str, str] | None = None) -> str:
+def resolve_indicator(
+    value: str, short_titles: dict[str, str] | None = None, option: str = "--indicator"
+) -> str:
     specs = indicator_specs()
     if value in specs:
         return value
@@ -55,9 +57,9 @@ def resolve_indicator(value: str, short_titles: dict[str, str] | None = None) ->
         return partial[0]
     if partial:
         options = ", ".join(f"{c} ({specs[c].name_zh})" for c in partial)
-        raise FilterError(f"--indicator {value!r} fits several indicators: {options}")
+        raise FilterError(f"{option} {value!r} fits several indicators: {options}")
     raise FilterError(
-        f"--indicator {value!r} is not an indicator code or name (etl indicators --list shows them)"
+        f"{option} {value!r} is not an indicator code or name (etl indicators --list shows them)"
     )
 
 

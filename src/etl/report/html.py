@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from etl.report.choropleth import MapValue, choropleth
 from etl.report.summary import LEVEL_ORDER, QUALIFIER_MARK, format_value, level_rank_sql
 from etl.report.terminal import SCORECARD_COLUMNS
 
@@ -65,6 +66,10 @@ tr.stale td{background:#fff4e5}a{color:#1d4ed8;text-decoration:none}a:hover{text
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,620px),1fr));gap:18px}.chart{background:#fff;border:1px solid #d9e2ec;border-radius:6px;padding:8px}
 .trends{display:grid;grid-template-columns:repeat(auto-fill,minmax(270px,1fr));gap:10px}.trend{background:#fff;border:1px solid #d9e2ec;border-radius:6px;padding:4px}
 .note{color:#7b8794;font-size:12px}svg text{font-family:inherit}
+.maps{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,560px),1fr));gap:18px}
+.map{background:#fff;border:1px solid #d9e2ec;border-radius:6px;padding:8px;margin:0}.map figcaption{font-weight:600;font-size:14px}
+.choropleth{width:100%;height:auto}.choropleth path{vector-effect:non-scaling-stroke}.choropleth path.has-value:hover{opacity:.8}
+.legend{display:flex;flex-wrap:wrap;gap:4px 12px;font-size:12px;align-items:center}.key i{display:inline-block;width:14px;height:10px;margin-right:4px;border:1px solid #cbd2d9}
 """
 _JS = """
 document.querySelectorAll('table.sortable').forEach(function(t){
@@ -92,15 +97,22 @@ class ReportResult:
     regions: int
     bar_charts: int
     trend_charts: int
+    maps: int = 0
 
 
 def e(v: object) -> str:
     return html.escape("" if v is None else str(v), quote=True)
 
 
-def build_report(con: duckdb.DuckDBPyConnection, out_dir: Path, run_info: dict | None = None) -> ReportResult:
+def build_report(
+    con: duckdb.DuckDBPyConnection,
+    out_dir: Path,
+    run_info: dict | None = None,
+    map_indicator: str | None = None,
+) -> ReportResult:
     """Write ``out_dir/index.html`` from the marts of ``con``; ``out_dir`` naming an ``.html`` file (existing or
-    not) is written as that file."""
+    not) is written as that file. The maps show ``map_indicator`` (default: the indicator most provinces
+    report)."""
     name = "index.html"
     if out_dir.suffix.lower() in (".html", ".htm") or out_dir.is_file():
         out_dir, name = out_dir.parent, out_dir.name
@@ -119,6 +131,8 @@ def build_report(con: duckdb.DuckDBPyConnection, out_dir: Path, run_info: dict |
         f"order by province_code, {level_rank_sql('region_level')}, region_code"
     ).fetchall()
     parts = [_header(con, run_info, len(card))]
+    maps = _maps(latest, indicators, map_indicator)
+    parts.append(maps)
     bars: list[str] = []
     for code, name_zh, _unit, _ in indicators:
         rows = [r for r in latest if r[3] == code]
@@ -152,7 +166,41 @@ def build_report(con: duckdb.DuckDBPyConnection, out_dir: Path, run_info: dict |
         len(card),
         sum(b.count("<svg") for b in bars),
         sum(g.count("<svg") for g in trends),
+        maps.count("class='choropleth'"),
     )
+
+
+def map_default(latest: list, codes: list[str]) -> str | None:
+    """The indicator with values for the most provinces, then prefectures; ties by code."""
+    counts = {c: [0, 0] for c in codes}
+    for r in latest:
+        if r[3] in counts and r[2] in ("province", "prefecture"):
+            counts[r[3]][0 if r[2] == "province" else 1] += 1
+    ranked = sorted((c for c, n in counts.items() if sum(n)), key=lambda c: (-counts[c][0], -counts[c][1], c))
+    return ranked[0] if ranked else None
+
+
+def _maps(latest: list, indicators: list, chosen: str | None) -> str:
+    names = {c: (n, u) for c, n, u, _ in indicators}
+    code = chosen or map_default(latest, list(names))
+    if code is None:
+        return "<h2 id='maps'>地图</h2><p class='note'>暂无省级或地市级数据</p>"
+    name, unit = names.get(code, (code, None))
+    figures = []
+    for level in ("province", "prefecture"):
+        rows = [r for r in latest if r[3] == code and r[2] == level]
+        if not rows:
+            continue
+        values = [MapValue(r[0], r[1], r[4], amount(r[4], r[6], r[5]), str(r[7] or "")) for r in rows]
+        dates = sorted(v.as_of for v in values if v.as_of)
+        span = (
+            f"{dates[0]} 至 {dates[-1]}" if dates and dates[0] != dates[-1] else (dates[0] if dates else "")
+        )
+        title = f"{name}：{LEVEL_ZH[level]}最新值" + (f"（{span}）" if span else "")
+        figures.append(choropleth(f"map-{level}", title, values, level, lambda v, u=unit: amount(v, None, u)))
+    if not figures:
+        return f"<h2 id='maps'>地图：{e(name)}</h2><p class='note'>{e(name)}暂无省级或地市级数据</p>"
+    return f"<h2 id='maps'>地图：{e(name)}</h2><div class='maps'>{''.join(figures)}</div>"
 
 
 def _header(con: duckdb.DuckDBPyConnection, run_info: dict | None, regions: int) -> str:

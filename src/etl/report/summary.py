@@ -29,16 +29,47 @@ def pad(s: str, w: int, right: bool = False) -> str:
     return fill + s if right else s + fill
 
 
+_terminal_width: int | None = None  # set by the CLI when stdout is a terminal: tables are drawn with rich
+
+
+def use_terminal_tables(columns: int | None) -> None:
+    """Draw tables for a terminal of ``columns`` columns (rich: rules, bold header, columns fitted to the
+    width), or, with None, as plain aligned text for pipes, files and logs (the default). The CLI decides once,
+    from whether its stdout is a TTY."""
+    global _terminal_width
+    _terminal_width = columns
+
+
 def render_table(
     headers: Sequence[str], rows: Sequence[Sequence[object]], right: set[int] | None = None
 ) -> str:
     right = right or set()
     cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    if _terminal_width:
+        return _rich_table(headers, cells, right, _terminal_width)
     widths = [max([width(h)] + [width(r[i]) for r in cells]) for i, h in enumerate(headers)]
     line = "  ".join(pad(h, widths[i], i in right) for i, h in enumerate(headers))
     sep = "  ".join("-" * w for w in widths)
     body = ["  ".join(pad(v, widths[i], i in right) for i, v in enumerate(r)) for r in cells]
     return "\n".join([line, sep, *body])
+
+
+def _rich_table(headers: Sequence[str], cells: list[list[str]], right: set[int], columns: int) -> str:
+    import io
+
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
+    for i, h in enumerate(headers):
+        table.add_column(Text(h), justify="right" if i in right else "left")
+    for row in cells:
+        table.add_row(*(Text(c) for c in row))  # Text: a value with [brackets] is not rich markup
+    out = io.StringIO()
+    Console(file=out, width=columns, force_terminal=True, color_system="standard").print(table)
+    return out.getvalue().strip("\n")
 
 
 def summary_rows(stats: Sequence[SourceStats]) -> list[list[object]]:
@@ -71,11 +102,11 @@ def summary_text(stats: Sequence[SourceStats]) -> str:
     failures = [(s.source_id, f) for s in stats for f in s.failures]
     if failures:
         out.append("\nFailed pages (retried on the next run):")
-        out += [f"  {sid}: {f['url']} [{f.get('stage', 'fetch')}] {f['error']}" for sid, f in failures]
+        out += [f"  {sid}: {f.url} [{f.stage}] {f.reason}" for sid, f in failures]
     skips = [(s.source_id, k) for s in stats for k in s.skips]
     if skips:
         out.append("\nSkipped pages:")
-        out += [f"  {sid}: {k['url']} [{k.get('stage', 'fetch')}] {k['reason']}" for sid, k in skips]
+        out += [f"  {sid}: {k.url} [{k.stage}] {k.reason}" for sid, k in skips]
     return "\n".join(out)
 
 
@@ -90,11 +121,11 @@ def summary_markdown(stats: Sequence[SourceStats], title: str) -> str:
     failures = [(s.source_id, f) for s in stats for f in s.failures]
     if failures:
         lines += ["", "## Failed pages", ""]
-        lines += [f"- `{sid}` {f['url']} ({f.get('stage', 'fetch')}): {f['error']}" for sid, f in failures]
+        lines += [f"- `{sid}` {f.url} ({f.stage}): {f.reason}" for sid, f in failures]
     skips = [(s.source_id, k) for s in stats for k in s.skips]
     if skips:
         lines += ["", "## Skipped pages", ""]
-        lines += [f"- `{sid}` {k['url']} ({k.get('stage', 'fetch')}): {k['reason']}" for sid, k in skips]
+        lines += [f"- `{sid}` {k.url} ({k.stage}): {k.reason}" for sid, k in skips]
     return "\n".join(lines)
 
 

@@ -191,11 +191,11 @@ def load_batch(
     fail_df = pd.DataFrame(
         [
             {
-                "url": f["url"],
-                "url_key": url_key(f["url"]),
-                "stage": f["stage"],
-                "status": f["status"],
-                "error": f["error"],
+                "url": f.url,
+                "url_key": url_key(f.url),
+                "stage": f.stage,
+                "status": f.status,
+                "error": f.reason,
             }
             for f in stats.failures
         ],
@@ -304,7 +304,14 @@ def _write(
             "(select bulletin_id from bulletin where source_id = ? and url_key in (select url_key from fetched_urls))",
             [src, src],
         )
-        run("bdf", "delete from fact where bulletin_id in (select bulletin_id from bdf)")
+        # every statement names the source: a bulletin id is the source's (models.bulletin_id), and the filter
+        # lets DuckDB skip other sources' row groups instead of scanning the whole table for every batch (a
+        # re-parse of 1M pages slowed down chunk after chunk without it)
+        run(
+            "bdf",
+            "delete from fact where source_id = ? and bulletin_id in (select bulletin_id from bdf)",
+            [src],
+        )
         run(
             "fetched_urls",
             "delete from bulletin where source_id = ? and url_key in (select url_key from fetched_urls)",
@@ -379,8 +386,7 @@ def _page_frame(batch: SourceBatch) -> pd.DataFrame:
     for b in batch.bulletins:
         if b.published:
             month_of_url[b.url] = b.published.strftime("%Y-%m")  # the page's own date wins over the list's
-    listing = {f["url"] for f in batch.stats.failures if f.get("stage") == "discover"}
-    listing |= {k["url"] for k in batch.stats.skips if k.get("stage") == "discover"}
+    listing = {f.url for f in batch.stats.failures + batch.stats.skips if f.stage == "discover"}
     rows = [
         {
             "url_key": url_key(u),
@@ -434,6 +440,7 @@ def _rebuild_audit(con: duckdb.DuckDBPyConnection, src: str, run_id: str, now: d
                where b.source_id = ?
            ), facts as (
                select b.partition, count(*) as n from fact as f join bulletins as b using (bulletin_id)
+               where f.source_id = ?
                group by b.partition
            ), quarantined as (
                select coalesce(b.partition, p.partition, 'undated') as partition, count(*) as n
@@ -462,7 +469,7 @@ def _rebuild_audit(con: duckdb.DuckDBPyConnection, src: str, run_id: str, now: d
            left join parsed as p using (partition)
            left join facts as f using (partition)
            left join quarantined as q using (partition)""",
-        [src, src, src],
+        [src, src, src, src],
     )
     con.execute(
         """insert into load_audit

@@ -18,7 +18,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from etl.fetch.kinds import hanweb, json_api, links, rss
 from etl.fetch.kinds.base import Discovery, Kind, ListPage, ListReader, follow, take_page
-from etl.models import BulletinRef, Window
+from etl.models import BulletinRef, PageIssue, Window
 from etl.reference.dates import parse_date
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ async def _html(
                 if out.pages == 1
                 else f"list page {page.url} has none of the items found on the first page"
             )
-            out.failures.append({"url": page.url, "status": "200", "error": why})
+            out.failures.append(PageIssue(page.url, "discover", why, "200"))
             out.stopped_because = why
             return
         signature, items = found
@@ -130,7 +130,7 @@ async def _hanweb(source: Source, reader: ListReader, window: Window, first: Lis
     seen: set[str] = set()
     items = hanweb.records(first.text, first.url)
     if not items:
-        out.failures.append({"url": first.url, "status": "200", "error": "Hanweb datastore without records"})
+        out.failures.append(PageIssue(first.url, "discover", "Hanweb datastore without records", "200"))
         out.stopped_because = "Hanweb datastore without records"
         return
     verdict = _accept(source, items, window, seen, out)
@@ -225,7 +225,7 @@ async def _json(source: Source, reader: ListReader, window: Window, first: ListP
     else:
         why = f'list {first.url}: no list of items with links and dates in the JSON (set kind = "json_api")'
     if fields is None:
-        out.failures.append({"url": first.url, "status": "200", "error": why})
+        out.failures.append(PageIssue(first.url, "discover", why, "200"))
         out.stopped_because = why
         return out
     path, names = fields

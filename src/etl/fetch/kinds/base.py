@@ -16,7 +16,7 @@ from etl.fetch.client import Fetcher
 from etl.fetch.documents import get_document
 from etl.fetch.rawzone import RawZone
 from etl.fetch.robots import Robots, is_unreachable
-from etl.models import BulletinRef, FetchMemory, SiteDocument, Window
+from etl.models import BulletinRef, FetchMemory, PageIssue, SiteDocument, Window
 from etl.reference.dates import parse_date
 
 if TYPE_CHECKING:
@@ -42,8 +42,8 @@ class Field:
 class Discovery:
     refs: list[BulletinRef] = field(default_factory=list)
     pages: int = 0
-    failures: list[dict[str, str]] = field(default_factory=list)  # list pages that failed
-    skips: list[dict[str, str]] = field(default_factory=list)  # list pages not fetched, with the reason
+    failures: list[PageIssue] = field(default_factory=list)  # list pages that failed
+    skips: list[PageIssue] = field(default_factory=list)  # list pages not fetched, with the reason
     stopped_because: str = ""
     documents: list[SiteDocument] = field(default_factory=list)  # list pages and feeds read with a 200
     not_modified: int = 0  # list pages and feeds answered 304 (read from the raw zone)
@@ -97,10 +97,10 @@ class ListReader:
                 url, src.allowed_hosts, src.politeness.concurrency, src.politeness.delay
             )
             if is_unreachable(reason):
-                out.failures.append({"url": url, "status": "", "error": reason or ""})
+                out.failures.append(PageIssue(url, "discover", reason or ""))
                 return None
             if reason:
-                out.skips.append({"url": url, "reason": reason})
+                out.skips.append(PageIssue(url, "discover", reason))
                 return None
         read = await get_document(
             self.fetcher,
@@ -120,7 +120,7 @@ class ListReader:
         if read.body is None:
             res = read.result
             out.failures.append(
-                {"url": url, "status": str(res.status), "error": res.error or f"HTTP {res.status}"}
+                PageIssue(url, "discover", res.error or f"HTTP {res.status}", str(res.status))
             )
             return None
         content_type = read.result.headers.get("content-type", "")

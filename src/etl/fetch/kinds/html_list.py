@@ -10,7 +10,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
 from etl.fetch.kinds.base import Discovery, Field, Kind, ListReader, follow, take_page
-from etl.models import BulletinRef, Window
+from etl.models import BulletinRef, PageIssue, Window
 from etl.reference.dates import parse_date
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ async def discover(source: Source, reader: ListReader, window: Window) -> Discov
             # the first page, or a page the pager pointed to: items were expected (a broken or re-templated
             # page must not end discovery as if the list were over)
             out.stopped_because = f"list page {url} has no items matching {item_selector!r}"
-            out.failures.append({"url": url, "status": "200", "error": out.stopped_because})
+            out.failures.append(PageIssue(url, "discover", out.stopped_because, "200"))
             break
         if verdict:
             out.stopped_because = verdict if "window" in verdict else f"list page {url} {verdict}"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 from etl.fetch.kinds.base import Discovery, Field, Kind, ListReader, take_page, with_param
-from etl.models import BulletinRef, Window
+from etl.models import BulletinRef, PageIssue, Window
 from etl.reference.dates import parse_date
 
 if TYPE_CHECKING:
@@ -78,12 +78,10 @@ async def walk(
         try:
             items = dig(json.loads(page.text), items_path)
         except (ValueError, KeyError, TypeError, IndexError) as e:
-            out.failures.append(
-                {"url": url, "status": "200", "error": f"JSON has no list at {items_path!r}: {e}"}
-            )
+            out.failures.append(PageIssue(url, "discover", f"JSON has no list at {items_path!r}: {e}", "200"))
             break
         if not isinstance(items, list):
-            out.failures.append({"url": url, "status": "200", "error": f"{items_path!r} is not a list"})
+            out.failures.append(PageIssue(url, "discover", f"{items_path!r} is not a list", "200"))
             break
         refs = (item_ref(source, url, item, *fields) for item in items if isinstance(item, dict))
         verdict = take_page((r for r in refs if r is not None), window, seen, out)

@@ -9,7 +9,7 @@ from urllib.parse import urljoin
 from defusedxml import ElementTree
 
 from etl.fetch.kinds.base import Discovery, Kind, ListReader, feed_date
-from etl.models import BulletinRef, Window
+from etl.models import BulletinRef, PageIssue, Window
 
 if TYPE_CHECKING:
     from etl.fetch.sources import Source
@@ -30,7 +30,7 @@ def read_feed(source: Source, text: str, url: str, window: Window, out: Discover
     try:
         root = ElementTree.fromstring(text.encode("utf-8"))
     except Exception as e:  # defusedxml raises its own errors for entity tricks, ParseError for bad XML
-        out.failures.append({"url": url, "status": "200", "error": f"feed not parseable: {e}"})
+        out.failures.append(PageIssue(url, "discover", f"feed not parseable: {e}", "200"))
         out.stopped_because = "feed not parseable"
         return []
     refs = []
