@@ -29,9 +29,11 @@ from etl.warehouse.load import load_batch
 
 CHUNK_PAGES = 2000
 # The writer's DuckDB budget, and a WAL size after which it checkpoints: measured over 100k pages, the default
-# 16 MB threshold with a 384 MB limit peaked at +364 MB during commits and spent 16 s checkpointing; 128 MB with
-# checkpoints every 64 MB of WAL peaked at +110 MB in 11 s (queries beyond the budget spill to disk)
-WRITER_MEMORY = "128MB"
+# 16 MB threshold with a 384 MB limit peaked at +364 MB during commits and spent 16 s checkpointing; checkpoints
+# every 64 MB of WAL peaked at +110 MB in 11 s. Queries beyond the budget spill to disk, but DuckDB keeps some
+# memory per row group of every table it cannot spill (28 MB at 470k bulletins, ~0.3 MB more per 2,000-page
+# chunk): 128 MB ran out after 235 chunks of a 1M-page re-parse; 256 MB leaves room for several million
+WRITER_MEMORY = "256MB"
 WRITER_CHECKPOINT = "64MB"
 
 

@@ -87,6 +87,8 @@ def _attach(path: Path, read_only: bool, row_group_size: int) -> duckdb.DuckDBPy
     quoted = str(path).replace("'", "''")
     options = f"row_group_size {int(row_group_size)}" + (", read_only" if read_only else "")
     try:
+        # spill next to the warehouse, as duckdb.connect(path) would; an in-memory main database spills to ./.tmp
+        con.execute(f"set temp_directory = '{quoted}.tmp'")
         con.execute(f"attach '{quoted}' ({options})")
         alias = con.execute(
             "select database_name from duckdb_databases() where path is not null and not internal"
