@@ -28,13 +28,13 @@ from etl.warehouse.database import checkpoint_file
 from etl.warehouse.load import load_batch
 
 CHUNK_PAGES = 2000
-# The writer's DuckDB budget, and a WAL size after which it checkpoints: measured over 100k pages, the default
-# 16 MB threshold with a 384 MB limit peaked at +364 MB during commits and spent 16 s checkpointing; checkpoints
-# every 64 MB of WAL peaked at +110 MB in 11 s. Queries beyond the budget spill to disk, but DuckDB keeps some
-# memory per row group of every table it cannot spill (28 MB at 470k bulletins, ~0.3 MB more per 2,000-page
-# chunk): 128 MB ran out after 235 chunks of a 1M-page re-parse; 256 MB leaves room for several million
-WRITER_MEMORY = "256MB"
-WRITER_CHECKPOINT = "64MB"
+# The writer's DuckDB budget, and the WAL size after which it checkpoints. Measured over 100k pages: DuckDB's
+# default 16 MB threshold with a 384 MB budget and 122,880-row groups peaked at +364 MB during commits (see
+# database.ROW_GROUP_SIZE). Committed rows not yet checkpointed stay in memory (~2x the WAL), and DuckDB needs a
+# working set that grows with the tables it scans: 128 MB with 64 MB of WAL ran out at 470k bulletins, 192 MB at
+# 938k; 192 MB with checkpoints every 16 MB re-parsed 1M pages (peak of the process tree 1,037 MB)
+WRITER_MEMORY = "192MB"
+WRITER_CHECKPOINT = "16MB"
 
 
 @dataclass
