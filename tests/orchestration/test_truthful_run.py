@@ -124,7 +124,7 @@ def test_a_later_list_page_that_matches_nothing_fails_the_source_and_names_the_p
         assert stats.fetched == 1  # page 1's bulletin still loads
         assert stats.status == "failed"
         broken = [f for f in stats.failures if f.stage == "discover"]
-        assert [f["url"] for f in broken] == [server.base + "/broken/list_2.html"]
+        assert [f.url for f in broken] == [server.base + "/broken/list_2.html"]
         assert "no items matching" in broken[0].reason
 
 
