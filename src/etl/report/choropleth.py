@@ -76,10 +76,8 @@ def choropleth(
     colours = _spread(len(bounds))
     shapes = []
     for code, r in b.regions.items():
-        if r["level"] == "province" and level == "prefecture":
-            continue  # drawn once more on top, as outlines
         if r["level"] != level:
-            continue
+            continue  # a prefecture map draws the provinces on top, as outlines (below)
         v = by_code.get(code)
         if v is None:
             shapes.append(

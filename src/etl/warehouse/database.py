@@ -58,7 +58,7 @@ def connect(
     delay = 0.05
     while True:
         try:
-            return _attach(path, read_only, ROW_GROUP_SIZE)
+            return _attach(path, read_only)
         except duckdb.IOException as e:
             msg = str(e)
             if "lock" not in msg.lower():
@@ -80,12 +80,12 @@ def connect(
             delay = min(delay * 2, 1.0)
 
 
-def _attach(path: Path, read_only: bool, row_group_size: int) -> duckdb.DuckDBPyConnection:
-    """The file attached under its usual catalog name (its stem, as ``duckdb.connect`` names it) with a row
-    group size, which only ATTACH takes."""
+def _attach(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """The file attached under its usual catalog name (its stem, as ``duckdb.connect`` names it) with
+    ROW_GROUP_SIZE, which only ATTACH takes."""
     con = duckdb.connect()
     quoted = str(path).replace("'", "''")
-    options = f"row_group_size {int(row_group_size)}" + (", read_only" if read_only else "")
+    options = f"row_group_size {ROW_GROUP_SIZE}" + (", read_only" if read_only else "")
     try:
         # spill next to the warehouse, as duckdb.connect(path) would; an in-memory main database spills to ./.tmp
         con.execute(f"set temp_directory = '{quoted}.tmp'")
