@@ -107,10 +107,12 @@ def generate(root: Path, n: int, n_sources: int) -> tuple[Path, Path, list[str],
     return db, reg, [t for _, t in corpus[:2000]], date(2023, 1, 1), date(2024, 12, 31)
 
 
-def tree_rss(pid: int) -> dict[int, tuple[str, int]]:
-    """Resident bytes of ``pid`` and each of its descendants (pid → (command, bytes)), from /proc."""
+def tree_rss(pid: int) -> dict[int, tuple[str, int, float]]:
+    """Resident bytes and CPU seconds so far of ``pid`` and each of its descendants (pid → (command, bytes,
+    seconds)), from /proc."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, tuple[str, int]] = {}
+    rss: dict[int, tuple[str, int, float]] = {}
+    tick = os.sysconf("SC_CLK_TCK")
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -119,7 +121,8 @@ def tree_rss(pid: int) -> dict[int, tuple[str, int]]:
                 head, rest = f.read().rsplit(")", 1)
             fields = rest.split()
             children.setdefault(int(fields[1]), []).append(int(entry))
-            rss[int(entry)] = (head.split("(", 1)[1], int(fields[21]) * os.sysconf("SC_PAGE_SIZE"))
+            cpu = (int(fields[11]) + int(fields[12])) / tick
+            rss[int(entry)] = (head.split("(", 1)[1], int(fields[21]) * os.sysconf("SC_PAGE_SIZE"), cpu)
         except (OSError, IndexError, ValueError):
             continue
     out, stack = {}, [pid]
@@ -145,8 +148,16 @@ def main() -> None:
     ap.add_argument("--sources", type=int, default=50)
     ap.add_argument("--keep", type=Path, help="build in this directory and keep it")
     args = ap.parse_args()
-    root = args.keep or Path(tempfile.mkdtemp(prefix="backfill-bench-"))
-    root.mkdir(parents=True, exist_ok=True)
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        run(args, args.keep)
+    else:
+        # a 1M run leaves ~7 GB of pages and warehouse behind
+        with tempfile.TemporaryDirectory(prefix="backfill-bench-") as tmp:
+            run(args, Path(tmp))
+
+
+def run(args: argparse.Namespace, root: Path) -> None:
     db, reg, sample, start, end = generate(root, args.n, args.sources)
     rate1 = single_core_rate(sample)
     env = dict(os.environ, ETL_HOME=str(root), PREFECT_HOME=str(root / "prefect"))
@@ -155,6 +166,7 @@ def main() -> None:
            "--start", start.isoformat(), "--end", end.isoformat()]  # fmt: skip
     peak = 0
     per_process: dict[int, tuple[str, int]] = {}
+    cpu_of: dict[int, float] = {}
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     done = threading.Event()
@@ -163,8 +175,9 @@ def main() -> None:
         nonlocal peak
         while not done.is_set():
             tree = tree_rss(proc.pid)
-            peak = max(peak, sum(b for _, b in tree.values()))
-            for p, (name, b) in tree.items():
+            peak = max(peak, sum(b for _, b, _ in tree.values()))
+            for p, (name, b, cpu) in tree.items():
+                cpu_of[p] = cpu
                 if b > per_process.get(p, ("", 0))[1]:
                     per_process[p] = (name, b)
             done.wait(0.2)
@@ -197,6 +210,11 @@ def main() -> None:
     )
     top = sorted(per_process.items(), key=lambda kv: -kv[1][1])[:5]
     print("peak RSS per process: " + ", ".join(f"{n} {p} {b / 2**20:,.0f} MB" for p, (n, b) in top))
+    # sampled every 0.2 s, so a process's last fraction of a second may be missing
+    print(
+        f"CPU per process (of {wall:.1f} s wall): "
+        + ", ".join(f"{p} {c:.1f} s" for p, c in sorted(cpu_of.items(), key=lambda kv: -kv[1]) if c >= 0.5)
+    )
     rate = bulletins / wall
     print(
         f"backfill: {bulletins} bulletins in {wall:.1f} s -> {rate:,.0f}/s ({rate / rate1:.2f}x single-core extract "

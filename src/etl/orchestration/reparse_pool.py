@@ -2,7 +2,7 @@
 
 Each source's raw-page index is read once; its pages are cut into chunks of a few thousand; worker processes
 (one per core) read, parse and extract the chunks through the nightly run's page path; the single writer (this
-process) loads each chunk's batch as it comes back. At most ``workers + 1`` chunks are in flight, so memory does
+process) loads each chunk's batch as it comes back. At most ``workers + 2`` chunks are in flight, so memory does
 not grow with the window. Afterwards each source x month partition is recorded done, or failed with the pages
 that could not be re-read."""
 
@@ -27,7 +27,7 @@ from etl.orchestration.reparse_worker import ChunkResult, reparse_chunk
 from etl.warehouse.database import checkpoint_file
 from etl.warehouse.load import load_batch
 
-CHUNK_PAGES = 2000
+CHUNK_PAGES = 1000
 # The writer's DuckDB budget, and the WAL size after which it checkpoints. Measured over 100k pages: DuckDB's
 # default 16 MB threshold with a 384 MB budget and 122,880-row groups peaked at +364 MB during commits (see
 # database.ROW_GROUP_SIZE). Committed rows not yet checkpointed stay in memory (~2x the WAL), and DuckDB needs a
@@ -96,6 +96,9 @@ def reparse_window(
     # writer stays within a fixed budget, spilling to disk if ever needed
     con.execute(f"set memory_limit = '{WRITER_MEMORY}'")
     con.execute(f"set checkpoint_threshold = '{WRITER_CHECKPOINT}'")
+    # the workers take every core: DuckDB's own threads in the writer would only contend with them (measured on
+    # 2 cores over 100k pages: the writer's CPU 30-36 s with one thread, 37-39 s with two, for the same work)
+    con.execute("set threads = 1")
     times = ReparseTimes()
     started = datetime.now(UTC)
     outcomes: dict[str, _Outcome] = {}
@@ -138,14 +141,17 @@ def reparse_window(
                         pool.submit(reparse_chunk, nxt[0], raw_root, nxt[1], window, parts[nxt[0].id])
                     ] = nxt[0]
 
-            for _ in range(workers + 1):  # at most this many chunks in memory
+            # one chunk queued behind each busy worker, and the next one handed out before the writer loads
+            # what came back: otherwise the worker that just finished waits idle for the whole load (measured:
+            # the wall time was the loads plus the workers' time, not the larger of them)
+            for _ in range(workers + 1):
                 submit()
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in finished:
                     source = pending.pop(fut)
-                    take(fut.result(), source)
                     submit()
+                    take(fut.result(), source)
     for sid, ps in parts.items():
         out = outcomes.get(sid)
         for p in ps:
