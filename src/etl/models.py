@@ -6,8 +6,11 @@ import hashlib
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from etl.warehouse.rows import BatchRows
 
 EXTRACTOR_VERSION = "0.3.0"
 
@@ -187,6 +190,8 @@ class SourceBatch:
     newest: date | None = None  # newest publication date seen, for the cursor
     reparsed_urls: list[str] = field(default_factory=list)  # pages re-read from the raw zone (no fetch)
     documents: list[SiteDocument] = field(default_factory=list)  # list pages, feeds, robots.txt read (200)
+    # bulletins, facts and quarantine rows as columns, once etl.warehouse.rows.to_rows has replaced the objects
+    rows: BatchRows | None = None
 
     def replaced_urls(self) -> list[str]:
         """Pages whose bulletins, facts and quarantine rows this batch replaces."""

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from etl.orchestration.backfill import months, plan, record
+from etl.orchestration.backfill import PartitionRecord, months, plan, record, record_all
 from etl.warehouse.database import open_warehouse
 
 
@@ -46,6 +46,36 @@ def test_plan_skips_done_partitions_and_honours_reprocess(tmp_path):
         assert [p.name for p in todo] == ["a 2024-01"]
         with pytest.raises(ValueError, match="reprocess"):
             plan(con, ["a"], date(2024, 1, 1), date(2024, 1, 31), "fetch", "some")
+
+
+def test_record_all_writes_every_partition_once_and_replaces_only_its_own_mode(tmp_path):
+    from datetime import UTC, datetime
+
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        todo, _ = plan(con, ["a", "b"], date(2023, 1, 1), date(2024, 12, 31), "reparse", "missing")
+        assert len(todo) == 48
+        now = datetime.now(UTC)
+        record(con, todo[0], "fetch", "done", "f1", now, 1, 1)  # the fetch mode's own row stays
+        first = [PartitionRecord(p, "done", i, 2 * i) for i, p in enumerate(todo)]
+        record_all(con, first, "reparse", "r1", now)
+        again = [
+            PartitionRecord(todo[3], "failed", 0, 0, "http://a/3: gone"),
+            PartitionRecord(todo[40], "done", 7, 8),
+        ]
+        record_all(con, again, "reparse", "r2", now)
+        record_all(con, [], "reparse", "r3", now)  # nothing to record: nothing written
+        rows = con.execute(
+            """select source_id, partition, status, run_id, pages, facts, error from backfill_partition
+               where mode = 'reparse' order by source_id, partition"""
+        ).fetchall()
+        assert len(rows) == 48
+        assert rows[0] == ("a", "2023-01", "done", "r1", 0, 0, None)
+        assert rows[3] == ("a", "2023-04", "failed", "r2", 0, 0, "http://a/3: gone")
+        assert rows[40] == ("b", "2024-05", "done", "r2", 7, 8, None)
+        assert rows[47] == ("b", "2024-12", "done", "r1", 47, 94, None)
+        assert con.execute("select count(*) from backfill_partition where mode = 'fetch'").fetchone()[0] == 1
+        todo, skipped = plan(con, ["a", "b"], date(2023, 1, 1), date(2024, 12, 31), "reparse", "failed")
+        assert [p.name for p in todo] == ["a 2023-04"] and len(skipped) == 47
 
 
 def test_fetch_parallelism_comes_from_the_hosts_politeness_and_hosts_interleave():

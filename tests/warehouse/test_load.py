@@ -83,3 +83,57 @@ def test_cursor_moves_only_forward(con):
     load_batch(con, new, "r3")
     load_batch(con, old, "r4")
     assert con.execute("select cursor_date from source_state").fetchone()[0] == date(2024, 4, 1)
+
+
+def test_a_batch_sent_as_columns_loads_exactly_as_its_objects(tmp_path):
+    """What a re-parse worker sends (rows.to_rows) gives the warehouse the same rows as the batch itself,
+    quarantine included (a bad fact, and a page rejected before validation)."""
+    import pickle
+
+    from etl.warehouse.rows import to_rows
+
+    def make():
+        bs, fs = sample()
+        bad = fact(bs[0], "social_workers", "999999", 10, "person", span=30)
+        b = batch("s", bs, [*fs, bad])
+        b.quarantine.append(
+            {
+                "layer": "parse",
+                "record_key": "/c.html",
+                "check": "main_text",
+                "reason": "/c.html: no main text",
+            }
+        )
+        return b
+
+    tables = {}
+    for name, columns in (("objects", False), ("columns", True)):
+        b = make()
+        if columns:
+            to_rows(b)
+            assert b.bulletins == b.facts == b.quarantine == [] and len(b.rows.facts["fact_id"]) == 4
+            b = pickle.loads(pickle.dumps(b))  # as it crosses the process boundary
+        with open_warehouse(tmp_path / f"{name}.duckdb") as con:
+            stats = load_batch(con, b, "run1")
+            assert (stats.facts, stats.quarantined) == (3, 2)
+            tables[name] = {
+                t: con.execute(f"select * exclude ({ts}) from {t} order by all").fetchall()
+                for t, ts in (("bulletin", "run_id"), ("fact", "run_id"), ("quarantine", "quarantined_at"))
+            }
+    assert tables["columns"] == tables["objects"]
+    assert [r[1:5] for r in tables["objects"]["quarantine"]] == [
+        ("fact", "s", tables["objects"]["bulletin"][0][0], "region_code: region code not in the gazetteer"),
+        ("parse", "s", "/c.html", "main_text"),
+    ]
+
+
+def test_objects_added_after_the_columns_were_taken_are_refused_not_lost(con):
+    from etl.warehouse.rows import to_rows
+
+    bs, fs = sample()
+    b = batch("s", bs, fs)
+    to_rows(b)
+    b.facts.append(fs[0])
+    with pytest.raises(ValueError, match="added after its rows were taken"):
+        load_batch(con, b, "run1")
+    assert table_counts(con)["fact"] == 0

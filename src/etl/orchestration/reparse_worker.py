@@ -1,6 +1,7 @@
 """One chunk of a re-parse, in a worker process: read, parse and extract stored pages, and count what the
-writer needs to book each month. Kept apart from the pool so that a spawned worker imports the page path only
-(no pandas, pandera or loading code): each worker costs its share of the memory budget."""
+writer needs to book each month; the batch goes back as columns (:mod:`etl.warehouse.rows`). Kept apart from the
+pool so that a spawned worker imports the page path only (no pandas, pandera or loading code): each worker costs
+its share of the memory budget."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from etl.fetch.sources import Source
 from etl.models import SourceBatch, Window
 from etl.orchestration.backfill import Partition, month_of
 from etl.orchestration.reparse import reparse_pages
+from etl.warehouse.rows import to_rows
 
 
 @dataclass
@@ -40,5 +42,6 @@ def reparse_chunk(
         done.facts[by_bulletin.get(f.bulletin_id, parts[-1].month)] += 1
     for f in batch.stats.failures:
         done.failures[month.get(f.url, parts[-1].month)].append(f.line())
+    to_rows(batch)
     done.cpu = time.process_time() - started
     return done

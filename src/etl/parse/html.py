@@ -128,17 +128,19 @@ def parse_html(
             if (href := (a.attributes.get("href") or "").strip()) and _PDF_LINK.search(href)
         )
     )
-    body = None
+    text = None
     for sel in ((body_selector,) if body_selector else ()) + TEMPLATE_BODY_SELECTORS:
         body = tree.css_first(sel)
-        if body is not None and len(node_text(body)) >= _MIN_BODY_CHARS:
+        if body is not None and len(candidate := node_text(body)) >= _MIN_BODY_CHARS:
+            text = candidate
             break
-        body = None
-    if body is None:
+    if text is None:
         body = _densest_block(tree)
-    if body is None:
-        raise ParseError("no main text found (no body selector matched and no text block of 20+ characters)")
-    text = node_text(body)
+        if body is None:
+            raise ParseError(
+                "no main text found (no body selector matched and no text block of 20+ characters)"
+            )
+        text = node_text(body)
     if published is None:
         published = parse_date(_first_text(tree, ".info, .date, .time, .pubtime, .source"))
     return ParsedPage(title=title.strip(), published=published, text=text, attachments=attachments)

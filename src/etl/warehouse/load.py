@@ -8,7 +8,6 @@ whole (executemany was measured ~1,000x slower).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import random
 import time
@@ -20,90 +19,29 @@ import pandas as pd
 from etl.fetch.client import sendable_header
 from etl.models import SourceBatch, SourceStats, url_key
 from etl.warehouse.lake import is_conflict
-from etl.warehouse.validate import bulletin_schema, fact_schema, quarantine_frame, validate
+from etl.warehouse.rows import (
+    BULLETIN_COLUMNS,
+    FACT_COLUMNS,
+    BatchRows,
+    batch_rows,
+    quarantine_columns,
+)
+from etl.warehouse.validate import bulletin_schema, fact_schema, quarantine_columns_frame, validate
 
-_BULLETIN_COLS = [
-    "bulletin_id",
-    "source_id",
-    "url",
-    "url_key",
-    "article_index",
-    "title",
-    "published",
-    "issuer_region",
-    "region_hint",
-    "content_hash",
-    "fetched_at",
-    "text",
-    "run_id",
-]
-_FACT_COLS = [
-    "fact_id",
-    "bulletin_id",
-    "source_id",
-    "indicator",
-    "region_code",
-    "value",
-    "value_high",
-    "unit",
-    "qualifier",
-    "change",
-    "evidence",
-    "span_start",
-    "span_end",
-    "extractor_version",
-    "run_id",
-    "region_basis",
-]
-
-
-def fact_id(bulletin_id: str, indicator: str, region_code: str, value: float, span_start: int) -> str:
-    key = f"{bulletin_id}|{indicator}|{region_code}|{value!r}|{span_start}"
-    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+_BULLETIN_COLS = [*BULLETIN_COLUMNS, "run_id"]
+_FACT_COLS = [*FACT_COLUMNS[:-1], "run_id", "region_basis"]  # the table's order: region_basis came later
 
 
 def batch_frames(batch: SourceBatch, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    b_rows = [
-        {
-            "bulletin_id": b.bulletin_id,
-            "source_id": b.source_id,
-            "url": b.url,
-            "url_key": url_key(b.url),
-            "article_index": b.article_index,
-            "title": b.title,
-            "published": b.published,
-            "issuer_region": b.issuer_region,
-            "region_hint": b.region_hint,
-            "content_hash": b.content_hash,
-            "fetched_at": b.fetched_at,
-            "text": b.text,
-            "run_id": run_id,
-        }
-        for b in batch.bulletins
-    ]
-    f_rows = [
-        {
-            "fact_id": fact_id(f.bulletin_id, f.indicator, f.region_code, f.value, f.span_start),
-            "bulletin_id": f.bulletin_id,
-            "source_id": batch.source_id,
-            "indicator": f.indicator,
-            "region_code": f.region_code,
-            "value": float(f.value),
-            "value_high": f.value_high,
-            "unit": f.unit,
-            "qualifier": f.qualifier,
-            "change": f.change,
-            "evidence": f.evidence,
-            "span_start": f.span_start,
-            "span_end": f.span_end,
-            "extractor_version": f.extractor_version,
-            "run_id": run_id,
-            "region_basis": f.region_basis,
-        }
-        for f in batch.facts
-    ]
-    bdf = pd.DataFrame(b_rows, columns=_BULLETIN_COLS)
-    fdf = pd.DataFrame(f_rows, columns=_FACT_COLS)
+    return _frames(batch_rows(batch), run_id)
+
+
+def _frames(rows: BatchRows, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    bdf = pd.DataFrame(rows.bulletins, columns=BULLETIN_COLUMNS)
+    bdf["run_id"] = run_id
+    fdf = pd.DataFrame(rows.facts, columns=FACT_COLUMNS)
+    fdf["run_id"] = run_id
+    fdf = fdf[_FACT_COLS]
     # A bulletin stating the same figure twice counts once; the first mention is the evidence.
     fdf = fdf.sort_values(["bulletin_id", "span_start"], kind="stable").drop_duplicates(
         ["bulletin_id", "indicator", "region_code", "value"], keep="first"
@@ -125,11 +63,12 @@ def load_batch(
     """Validate and load one batch; returns its stats with facts and quarantine counts filled in."""
     now = datetime.now(UTC)
     stats = batch.stats
-    bdf, fdf = batch_frames(batch, run_id)
+    rows = batch_rows(batch)
+    bdf, fdf = _frames(rows, run_id)
     vb = validate(bdf, bulletin_schema(), "bulletin", "bulletin_id")
     rejected_bulletins = {r["record_key"] for r in vb.rejected}
     orphan = fdf["bulletin_id"].isin(rejected_bulletins)
-    quarantine = list(batch.quarantine) + vb.rejected
+    quarantine = list(vb.rejected)
     for _, row in fdf[orphan].iterrows():
         quarantine.append(
             {
@@ -143,10 +82,12 @@ def load_batch(
         )
     vf = validate(fdf[~orphan], fact_schema(), "fact", "bulletin_id")
     quarantine += vf.rejected
+    found = quarantine_columns(quarantine, batch.source_id)
+    q_cols = {k: rows.quarantine[k] + found[k] for k in found}  # rejected before validation, then by it
     facts = vf.valid
     bulletins = vb.valid
     stats.facts = len(facts)
-    stats.quarantined = len(quarantine)
+    stats.quarantined = len(q_cols["record_key"])
 
     raw_df = pd.DataFrame(
         [
@@ -182,10 +123,8 @@ def load_batch(
         ],
     )
     fetched_urls = pd.DataFrame({"url_key": [url_key(u) for u in batch.replaced_urls()]}, dtype="object")
-    q_keys = {q["record_key"] for q in quarantine} | set(bdf["bulletin_id"]) | set(fetched_urls["url_key"])
-    for q in quarantine:
-        q.setdefault("source_id", batch.source_id)
-    q_df = quarantine_frame(quarantine, run_id, now)
+    q_keys = set(q_cols["record_key"]) | set(bdf["bulletin_id"]) | set(fetched_urls["url_key"])
+    q_df = quarantine_columns_frame(q_cols, run_id, now)
     q_key_df = pd.DataFrame({"record_key": sorted(q_keys)}, dtype="object")
     ok_df = pd.DataFrame({"url_key": [url_key(u) for u in batch.succeeded_urls]}, dtype="object")
     fail_df = pd.DataFrame(
@@ -201,7 +140,7 @@ def load_batch(
         ],
         columns=["url", "url_key", "stage", "status", "error"],
     )
-    page_df = _page_frame(batch)
+    page_df = _page_frame(batch, rows)
     doc_df = pd.DataFrame(
         [
             {
@@ -376,16 +315,16 @@ def _update_state(
     )
 
 
-def _page_frame(batch: SourceBatch) -> pd.DataFrame:
+def _page_frame(batch: SourceBatch, rows: BatchRows) -> pd.DataFrame:
     """The pages of the batch with their outcome and partition (list pages, run-level faults, stay out: they
     are in the run summary and fetch_failure, not in the ledger of pages)."""
     month_of_url: dict[str, str] = {}
     for r in batch.refs:
         if r.published:
             month_of_url[r.url] = r.published.strftime("%Y-%m")
-    for b in batch.bulletins:
-        if b.published:
-            month_of_url[b.url] = b.published.strftime("%Y-%m")  # the page's own date wins over the list's
+    for url, published in zip(rows.bulletins["url"], rows.bulletins["published"], strict=True):
+        if published:
+            month_of_url[url] = published.strftime("%Y-%m")  # the page's own date wins over the list's
     listing = {f.url for f in batch.stats.failures + batch.stats.skips if f.stage == "discover"}
     rows = [
         {

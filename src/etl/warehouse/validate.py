@@ -16,6 +16,8 @@ import pandera.pandas as pa
 from etl.extract.lexicon import indicator_specs, load_lexicon
 from etl.extract.region_resolution import PLACED_BASES
 from etl.reference.regions import load_gazetteer
+from etl.warehouse.rows import QUARANTINE_COLUMNS as QUARANTINE_ROW_COLUMNS
+from etl.warehouse.rows import quarantine_columns
 
 QUALIFIERS = ["exact", "more_than", "about", "less_than"]
 CHANGES = ["level", "increment"]
@@ -139,22 +141,15 @@ QUARANTINE_COLUMNS = [
 def quarantine_frame(rows: list[dict[str, Any]], run_id: str | None, now: datetime) -> pd.DataFrame:
     """Quarantine table rows from rejects (``layer``, ``record_key``, ``check``, ``reason``, ``row``, and
     optionally ``source_id``)."""
-    return pd.DataFrame(
-        [
-            {
-                "run_id": run_id,
-                "layer": r["layer"],
-                "source_id": r.get("source_id"),
-                "record_key": r["record_key"],
-                "check_name": r["check"],
-                "reason": r["reason"],
-                "row_json": json.dumps(r.get("row"), ensure_ascii=False, default=str),
-                "quarantined_at": now,
-            }
-            for r in rows
-        ],
-        columns=QUARANTINE_COLUMNS,
-    )
+    return quarantine_columns_frame(quarantine_columns(rows), run_id, now)
+
+
+def quarantine_columns_frame(columns: dict[str, list], run_id: str | None, now: datetime) -> pd.DataFrame:
+    """Quarantine table rows from :func:`etl.warehouse.rows.quarantine_columns`, in the table's order."""
+    df = pd.DataFrame(columns, columns=QUARANTINE_ROW_COLUMNS)
+    df["run_id"] = run_id
+    df["quarantined_at"] = now
+    return df[QUARANTINE_COLUMNS]
 
 
 @dataclass
