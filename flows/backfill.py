@@ -85,10 +85,12 @@ def load_partition(
 
 
 @task(cache_policy=NO_CACHE, task_run_name="reparse {window.start}..{window.end}")
-def reparse_task(srcs: list[Source], parts: dict, window: Window, run: BackfillRun) -> list[SourceStats]:
+def reparse_task(
+    srcs: list[Source], parts: dict, window: Window, run: BackfillRun, workers: int | None
+) -> list[SourceStats]:
     with closing(connect(run.db, run.lock_timeout)) as con:
         stats, times = reparse_window(
-            con, srcs, parts, run.raw_root, window, run.run_id, progress=_progress()
+            con, srcs, parts, run.raw_root, window, run.run_id, workers, progress=_progress()
         )
     print(times.line(), flush=True)
     return stats
@@ -114,13 +116,15 @@ def backfill(
     max_parallel: int | None = None,
     lock_timeout: float = 600.0,
     writer_limit: str | None = None,
+    workers: int | None = None,
 ) -> list[dict]:
     """Backfill [start, end] for ``sources`` (default: all); ``reparse`` re-reads the raw zone over a process pool;
-    ``reprocess``: missing | failed | all; ``writer_limit``: a Prefect concurrency limit held while loading."""
+    ``reprocess``: missing | failed | all; ``writer_limit``: a Prefect concurrency limit held while loading;
+    ``workers``: re-parse processes (default one per core)."""
     cancel.install()  # after Prefect's own SIGTERM bridge: a signal also stops the fetches in worker threads
     db_path = Path(db) if db else settings.default_db()
     srcs = {s.id: s for s in load_sources(Path(registry))}
-    check_arguments(start, end, max_parallel, sources, set(srcs))
+    check_arguments(start, end, max_parallel, sources, set(srcs), workers)
     run_id = str(flow_run.id or uuid.uuid4())
     ids, mode, window = sorted(sources or srcs), "reparse" if reparse else "fetch", Window(start, end)
     run = BackfillRun(
@@ -151,7 +155,7 @@ def backfill(
     stats: list[SourceStats] = list(work.faults)
     if reparse:
         with writer_slot(writer_limit, lock_timeout):
-            stats += reparse_task([srcs[s] for s in work.by_source()], work.by_source(), window, run)
+            stats += reparse_task([srcs[s] for s in work.by_source()], work.by_source(), window, run, workers)
     else:
         stats += fetch_partitions(work, srcs, state.memory, fetch_settings, run, max_parallel)
     with closing(connect(db_path, lock_timeout)) as con:

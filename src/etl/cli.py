@@ -203,6 +203,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         "max_parallel": args.max_parallel,
         "lock_timeout": args.lock_timeout,
     }
+    if args.workers is not None:
+        params["workers"] = args.workers
     if args.db:
         params["db"] = str(_db(args))
     return _dispatch("backfill", params, args)
@@ -551,6 +553,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=None,
         help="partitions fetched at once (1-64; default: the sum of the hosts' politeness concurrency)",
+    )
+    sp.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="--reparse: parse/extract processes (1-64; default: one per core); fewer leave cores to other work",
     )
     flow_options(sp, "backfill")
     sp.set_defaults(func=cmd_backfill)

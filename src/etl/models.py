@@ -6,11 +6,8 @@ import hashlib
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
-
-if TYPE_CHECKING:
-    from etl.warehouse.rows import BatchRows
 
 EXTRACTOR_VERSION = "0.3.0"
 
@@ -172,6 +169,16 @@ class Window:
         if d is not None and d > self.end:
             return "newer"
         return "in"
+
+
+@dataclass
+class BatchRows:
+    """A batch's bulletins, facts and quarantine rows as columns (column name → values), built by
+    ``etl.warehouse.rows``."""
+
+    bulletins: dict[str, list]
+    facts: dict[str, list]
+    quarantine: dict[str, list]
 
 
 @dataclass

@@ -146,11 +146,12 @@ def test_flow_commands_share_their_run_options():
         assert (args.dask, args.deployment, args.lock_timeout) == ("local", "x", 5.0)
 
 
-@pytest.mark.parametrize("value", ["0", "-3", "x"])
-def test_backfill_max_parallel_must_be_positive(tmp_path, capsys, value):
+@pytest.mark.parametrize("option", ["--max-parallel", "--workers"])
+@pytest.mark.parametrize("value", ["0", "-3", "x", "65"])
+def test_backfill_max_parallel_and_workers_must_be_positive(tmp_path, capsys, option, value):
     with pytest.raises(SystemExit) as e:
-        main(["backfill", "--start", "2024-01-01", "--end", "2024-02-01", "--max-parallel", value])
-    assert e.value.code == 2 and "--max-parallel" in capsys.readouterr().err
+        main(["backfill", "--start", "2024-01-01", "--end", "2024-02-01", option, value])
+    assert e.value.code == 2 and option in capsys.readouterr().err
 
 
 def test_backfill_end_before_start_is_one_line(tmp_path, capsys):

@@ -105,3 +105,23 @@ def test_fetch_parallelism_comes_from_the_hosts_politeness_and_hosts_interleave(
     order = [(p.source_id, p.month) for p, _ in interleave_by_host(items, srcs)]
     assert order[:2] == [("a1", "2024-01"), ("b", "2024-01")]
     assert sorted(order) == sorted((p.source_id, p.month) for p, _ in items)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"workers": 0}, "workers must be an integer in 1..64"),
+        ({"workers": 2.5}, "workers must be an integer in 1..64"),
+        ({"max_parallel": 65}, "max_parallel must be an integer in 1..64"),
+        ({"sources": ["nope"]}, "unknown source ids"),
+    ],
+)
+def test_backfill_arguments_are_checked_before_any_work(kwargs, message):
+    from etl.orchestration.backfill import check_arguments
+
+    args = {"max_parallel": None, "sources": None, "workers": None, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        check_arguments(date(2024, 1, 1), date(2024, 1, 31), known={"a"}, **args)
+    check_arguments(
+        date(2024, 1, 1), date(2024, 1, 31), None, ["a"], {"a"}, workers=64
+    )  # the largest allowed

@@ -83,6 +83,7 @@ def test_backfill_reparse_needs_no_network_and_changes_nothing(tmp_path, demo_si
         db=str(db),
         reparse=True,
         lock_timeout=30,
+        workers=1,  # in this process; the pool of several is tested in test_reparse_pool
     )
     assert sum(s["fetched"] for s in stats) == 24 and sum(s["failed"] for s in stats) == 0
     card2, counts2 = scorecard(db)

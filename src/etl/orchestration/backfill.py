@@ -258,11 +258,19 @@ def dry_run_lines(a: Assignment, skipped: list[Partition], reparse: bool) -> lis
 
 
 def check_arguments(
-    start: date, end: date, max_parallel: int | None, sources: list[str] | None, known: set[str]
+    start: date,
+    end: date,
+    max_parallel: int | None,
+    sources: list[str] | None,
+    known: set[str],
+    workers: int | None = None,
 ) -> None:
-    """``max_parallel`` None: from the hosts' politeness (:func:`parallel_from_politeness`)."""
+    """``max_parallel`` None: from the hosts' politeness (:func:`parallel_from_politeness`); ``workers`` None:
+    one re-parse process per core."""
     if max_parallel is not None and (not isinstance(max_parallel, int) or not 1 <= max_parallel <= 64):
         raise ValueError(f"max_parallel must be an integer in 1..64, got {max_parallel!r}")
+    if workers is not None and (not isinstance(workers, int) or not 1 <= workers <= 64):
+        raise ValueError(f"workers must be an integer in 1..64, got {workers!r}")
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
     unknown = set(sources or []) - known

@@ -17,12 +17,11 @@ import duckdb
 import pandas as pd
 
 from etl.fetch.client import sendable_header
-from etl.models import SourceBatch, SourceStats, url_key
+from etl.models import BatchRows, SourceBatch, SourceStats, url_key
 from etl.warehouse.lake import is_conflict
 from etl.warehouse.rows import (
     BULLETIN_COLUMNS,
     FACT_COLUMNS,
-    BatchRows,
     batch_rows,
     quarantine_columns,
 )

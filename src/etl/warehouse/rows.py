@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from typing import Any
 
-from etl.models import SourceBatch, url_key
+from etl.models import BatchRows, SourceBatch, url_key
 
 BULLETIN_COLUMNS = [
     "bulletin_id",
@@ -44,13 +43,6 @@ FACT_COLUMNS = [
     "region_basis",
 ]
 QUARANTINE_COLUMNS = ["layer", "source_id", "record_key", "check_name", "reason", "row_json"]
-
-
-@dataclass
-class BatchRows:
-    bulletins: dict[str, list]
-    facts: dict[str, list]
-    quarantine: dict[str, list]
 
 
 def fact_id(bulletin_id: str, indicator: str, region_code: str, value: float, span_start: int) -> str:
