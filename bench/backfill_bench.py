@@ -6,7 +6,8 @@ Generates N article pages (our own templates, 1-3 KB of text in a government pag
 with no charset declared) spread over sources x months, with their ``raw_page`` rows, then runs the command
 as a user would and watches the whole process tree. Prints on its last line: bulletins, wall seconds,
 bulletins/s, the ratio to the single-core extract rate measured in this run on the same texts, peak RSS of the
-process tree, and the share of wall time outside parse/extract (workers' CPU divided by their number) and load.
+process tree, and the share of the machine's time (wall x cores) outside parse/extract (the workers' CPU) and
+load (the writer).
 """
 
 from __future__ import annotations
@@ -204,7 +205,10 @@ def run(args: argparse.Namespace, root: Path) -> None:
     facts = con.execute("select count(*) from fact").fetchone()[0]
     con.close()
     workers = os.cpu_count() or 1
-    overhead = max(0.0, wall - load - cpu / workers) / wall
+    # the share of the machine's time (wall x cores) spent neither parsing/extracting (the workers' CPU) nor
+    # loading (the writer): start-up, Prefect, planning, shipping chunks between processes, idle cores. The
+    # writer loads while the workers parse, so "wall - load - parse" would undercount it to nothing.
+    overhead = max(0.0, 1 - (cpu + load) / (wall * workers))
     print(
         f"pages {pages}, facts {facts}, workers {workers}, parse+extract CPU {cpu:.1f} s, load {load:.1f} s"
     )
