@@ -43,9 +43,9 @@ from etl.orchestration.backfill import (
 )
 from etl.orchestration.ingest import discover_source, fetch_refs
 from etl.orchestration.reparse import months_with_pages
-from etl.orchestration.reparse_pool import reparse_window
+from etl.orchestration.reparse_pool import ReparseTimes, reparse_window
 from etl.orchestration.runs import outcome, writer_slot
-from etl.report.summary import source_progress, summary_markdown
+from etl.report.summary import reparse_progress, source_progress, summary_markdown
 from etl.warehouse.database import connect, create_views, open_warehouse
 from etl.warehouse.load import load_batch
 from etl.warehouse.state import read_state
@@ -97,10 +97,17 @@ def reparse_task(
 
 
 def _progress():
+    """A progress line every 5 s at most (a million pages is a thousand chunks), and the last one."""
     started = time.monotonic()
-    return lambda done: print(
-        f"backfill: {done} chunks loaded, {time.monotonic() - started:.0f}s", flush=True
-    )
+    shown = [0.0]
+
+    def show(times: ReparseTimes, total: int) -> None:
+        elapsed = time.monotonic() - started
+        if elapsed - shown[0] >= 5 or times.pages >= total:
+            shown[0] = elapsed
+            print(f"backfill: {reparse_progress(times.pages, total, times.facts, elapsed)}", flush=True)
+
+    return show
 
 
 @flow(name="backfill")

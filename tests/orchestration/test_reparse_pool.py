@@ -27,6 +27,7 @@ def test_chunks_over_processes_load_what_the_nightly_loaded(tmp_path):
     todo, _ = plan(con, [s.id for s in srcs], date(2024, 1, 1), date(2024, 12, 31), "reparse", "missing")
     from etl.models import Window
 
+    seen: list[tuple[int, int, int, int]] = []
     stats, times = reparse_window(
         con,
         srcs,
@@ -36,7 +37,10 @@ def test_chunks_over_processes_load_what_the_nightly_loaded(tmp_path):
         "r2",
         workers=2,
         chunk_pages=3,
+        progress=lambda t, total: seen.append((t.chunks, t.pages, t.facts, total)),
     )
+    # the total is counted before the first chunk, and the last call reaches it
+    assert len(seen) == 15 and {total for *_, total in seen} == {35} and seen[-1] == (15, 35, 70, 35)
     assert con.execute(FACTS).fetchall() == before  # same facts, same ids, nothing doubled
     assert times.pages == 35 and times.chunks == 5 * 3  # 7 pages a source in chunks of 3
     assert sum(s.fetched for s in stats) == 35 and sum(s.failed for s in stats) == 0
@@ -74,3 +78,28 @@ def test_a_missing_stored_page_fails_its_month_only(tmp_path):
     assert stats[0].failed == 1
     # the page keeps what the warehouse held for it
     assert con.execute("select count(*) from bulletin where url like '%c1000.html'").fetchone() == (1,)
+
+
+def test_pages_are_counted_per_month_as_they_are_handed_out(tmp_path):
+    from etl.models import Window
+    from etl.orchestration.reparse import pages_by_month, raw_pages_in_window
+
+    con = connect(tmp_path / "w.duckdb")
+    migrate(con)
+    with CmsSites() as site:
+        srcs = sources(site)
+        nightly(con, srcs, RawZone(tmp_path / "raw"))
+    totals = []
+    for window in (
+        Window(date(2024, 1, 1), date(2024, 12, 31)),
+        Window(date(2024, 3, 15), date(2024, 5, 20)),
+    ):
+        for s in srcs:
+            pages = raw_pages_in_window(con, s.id, window)
+            months: dict[str | None, int] = {}
+            for p in pages:
+                m = p[4].strftime("%Y-%m") if p[4] else None
+                months[m] = months.get(m, 0) + 1
+            assert pages_by_month(con, s.id, window) == months
+        totals.append(sum(sum(pages_by_month(con, s.id, window).values()) for s in srcs))
+    assert totals[0] == 35 and 0 < totals[1] < 35  # a clipped window counts only its own pages

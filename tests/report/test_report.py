@@ -222,3 +222,14 @@ def test_a_progress_line_per_finished_source_with_eta():
         == "[2/8] a partial: 3 fetched, 1 unchanged, 7 facts, 1 failed; ETA 0m30s"
     )
     assert source_progress(8, 8, s, 10.0).endswith("; done")
+
+
+def test_a_reparse_progress_line_counts_pages_against_the_planned_total():
+    from etl.report.summary import reparse_progress
+
+    assert (
+        reparse_progress(120_000, 1_000_000, 710_400, 60.0)
+        == "[120,000/1,000,000 pages, 12%] 710,400 facts, 2,000 pages/s; ETA 7m20s"
+    )
+    assert reparse_progress(5, 5, 9, 2.0) == "[5/5 pages, 100%] 9 facts, 2 pages/s; done"
+    assert reparse_progress(0, 0, 0, 0.0) == "[0/0 pages, -] 0 facts, -; done"

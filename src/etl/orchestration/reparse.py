@@ -16,6 +16,16 @@ if TYPE_CHECKING:  # the re-parse workers import this module and need no databas
     import duckdb
 
 
+# The newest stored version of each page of a source, with the first publication date of its bulletins.
+_LATEST_PAGES = """with latest as (
+        select url, url_key, content_hash, encoding, fetched_at, headers,
+               row_number() over (partition by url_key order by fetched_at desc, content_hash) as rn
+        from raw_page where source_id = ? and status = 200
+    ), pub as (
+        select url_key, min(published) as published from bulletin where source_id = ? group by url_key
+    )"""
+
+
 def raw_pages_in_window(con: duckdb.DuckDBPyConnection, source_id: str, window: Window | None) -> list[tuple]:
     """(url, content_hash, encoding, fetched_at, published, headers) of the newest stored version of each page.
 
@@ -23,13 +33,7 @@ def raw_pages_in_window(con: duckdb.DuckDBPyConnection, source_id: str, window: 
     belong to every window, so a parser fix reaches them too.
     """
     rows = con.execute(
-        """with latest as (
-               select url, url_key, content_hash, encoding, fetched_at, headers,
-                      row_number() over (partition by url_key order by fetched_at desc, content_hash) as rn
-               from raw_page where source_id = ? and status = 200
-           ), pub as (
-               select url_key, min(published) as published from bulletin where source_id = ? group by url_key
-           )
+        f"""{_LATEST_PAGES}
            select l.url, l.content_hash, l.encoding, l.fetched_at, p.published, l.headers
            from latest as l left join pub as p using (url_key)
            where l.rn = 1
@@ -39,6 +43,20 @@ def raw_pages_in_window(con: duckdb.DuckDBPyConnection, source_id: str, window: 
     if window is None:
         return rows
     return [r for r in rows if r[4] is None or window.start <= r[4] <= window.end]
+
+
+def pages_by_month(con: duckdb.DuckDBPyConnection, source_id: str, window: Window) -> dict[str | None, int]:
+    """How many pages :func:`raw_pages_in_window` returns, per YYYY-MM of publication (None: undated), without
+    holding them: the total a re-parse's progress and ETA are measured against."""
+    rows = con.execute(
+        f"""{_LATEST_PAGES}
+           select strftime(p.published, '%Y-%m'), count(*)
+           from latest as l left join pub as p using (url_key)
+           where l.rn = 1 and (p.published is null or p.published between ? and ?)
+           group by 1""",
+        [source_id, source_id, window.start, window.end],
+    ).fetchall()
+    return dict(rows)
 
 
 def months_with_pages(

@@ -22,7 +22,7 @@ import duckdb
 from etl.fetch.sources import Source
 from etl.models import SourceStats, Window
 from etl.orchestration.backfill import Partition, PartitionRecord, month_of, record_all
-from etl.orchestration.reparse import raw_pages_in_window
+from etl.orchestration.reparse import pages_by_month, raw_pages_in_window
 from etl.orchestration.reparse_worker import ChunkResult, reparse_chunk
 from etl.warehouse.database import checkpoint_file
 from etl.warehouse.load import load_batch
@@ -49,6 +49,7 @@ class ReparseTimes:
     load: float = 0.0
     chunks: int = 0
     pages: int = 0
+    facts: int = 0
 
     def line(self) -> str:
         return (
@@ -82,6 +83,15 @@ def _jobs(
             yield s, pages[i : i + size]
 
 
+def _planned_pages(
+    con: duckdb.DuckDBPyConnection, source_id: str, ps: list[Partition], window: Window
+) -> int:
+    """The pages :func:`_jobs` will hand out for a source, counted in the warehouse (undated pages go to the
+    source's latest partition, as in :func:`month_of`)."""
+    months = {p.month for p in ps}
+    return sum(n for m, n in pages_by_month(con, source_id, window).items() if (m or ps[-1].month) in months)
+
+
 def reparse_window(
     con: duckdb.DuckDBPyConnection,
     sources: list[Source],
@@ -91,10 +101,11 @@ def reparse_window(
     run_id: str,
     workers: int | None = None,
     chunk_pages: int = CHUNK_PAGES,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[ReparseTimes, int], None] | None = None,
 ) -> tuple[list[SourceStats], ReparseTimes]:
     """Re-parse every stored page of ``sources`` in ``window`` and load it; record ``parts`` (source id → its
-    partitions to run). Returns per-source stats and the time split."""
+    partitions to run). ``progress`` is called after each chunk with the running totals and the pages planned.
+    Returns per-source stats and the time split."""
     workers = workers or os.cpu_count() or 1
     # DuckDB's buffer cache would otherwise grow with the warehouse (80% of RAM by default): a long backfill's
     # writer stays within a fixed budget, spilling to disk if ever needed
@@ -124,9 +135,11 @@ def reparse_window(
             out.facts[month] += n
         for month, errors in done.failures.items():
             out.failures[month] += errors
+        times.facts += stats.facts
         if progress:
-            progress(times.chunks)
+            progress(times, total)
 
+    total = sum(_planned_pages(con, s.id, parts[s.id], window) for s in sources if parts.get(s.id))
     jobs = _jobs(con, sources, parts, window, chunk_pages)
     if workers <= 1:
         for s, c in jobs:
