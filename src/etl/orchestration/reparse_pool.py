@@ -1,7 +1,7 @@
 """Re-parse a backfill window from the raw zone at scale: partitions are bookkeeping, not units of work.
 
-Each source's raw-page index is read once; its pages are cut into chunks of a few thousand; worker processes
-(one per core) read, parse and extract the chunks through the nightly run's page path; the single writer (this
+Each source's raw-page index is read once; its pages are cut into chunks of a thousand; worker processes
+(one per core unless told) read, parse and extract the chunks through the nightly run's page path; the single writer (this
 process) loads each chunk's batch as it comes back. At most ``workers + 2`` chunks are in flight, so memory does
 not grow with the window. Afterwards each source x month partition is recorded done, or failed with the pages
 that could not be re-read."""
@@ -159,8 +159,8 @@ def reparse_window(
                     ] = nxt[0]
 
             # one chunk queued behind each busy worker, and the next one handed out before the writer loads
-            # what came back: otherwise the worker that just finished waits idle for the whole load (measured:
-            # the wall time was the loads plus the workers' time, not the larger of them)
+            # what came back: otherwise the worker that just finished waits idle for the whole load (on 2 cores,
+            # where the writer takes a core's share, the two orders measured within the run-to-run spread)
             for _ in range(workers + 1):
                 submit()
             while pending:

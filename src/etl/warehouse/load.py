@@ -27,20 +27,17 @@ from etl.warehouse.rows import (
 )
 from etl.warehouse.validate import bulletin_schema, fact_schema, quarantine_columns_frame, validate
 
-_BULLETIN_COLS = [*BULLETIN_COLUMNS, "run_id"]
-_FACT_COLS = [*FACT_COLUMNS[:-1], "run_id", "region_basis"]  # the table's order: region_basis came later
-
 
 def batch_frames(batch: SourceBatch, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     return _frames(batch_rows(batch), run_id)
 
 
 def _frames(rows: BatchRows, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    # bulletins are inserted by position (the table's order, run_id last), facts by name
     bdf = pd.DataFrame(rows.bulletins, columns=BULLETIN_COLUMNS)
     bdf["run_id"] = run_id
     fdf = pd.DataFrame(rows.facts, columns=FACT_COLUMNS)
     fdf["run_id"] = run_id
-    fdf = fdf[_FACT_COLS]
     # A bulletin stating the same figure twice counts once; the first mention is the evidence.
     fdf = fdf.sort_values(["bulletin_id", "span_start"], kind="stable").drop_duplicates(
         ["bulletin_id", "indicator", "region_code", "value"], keep="first"
