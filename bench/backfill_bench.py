@@ -1,6 +1,7 @@
 """Re-parse backfill at scale, end to end: the real ``etl backfill --reparse`` over a generated raw zone.
 
 Run: python3 uvw.py run --frozen python bench/backfill_bench.py [--n 100000] [--sources 50] [--keep DIR]
+     [--trace RSS.csv]
 
 Generates N article pages (our own templates, 1-3 KB of text in a government page template, one in ten GBK
 with no charset declared) spread over sources x months, with their ``raw_page`` rows, then runs the command
@@ -148,6 +149,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--sources", type=int, default=50)
     ap.add_argument("--keep", type=Path, help="build in this directory and keep it")
+    ap.add_argument("--trace", type=Path, help="write each process's RSS every second to this CSV")
     args = ap.parse_args()
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
@@ -172,10 +174,21 @@ def run(args: argparse.Namespace, root: Path) -> None:
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     done = threading.Event()
 
+    trace = args.trace.open("w", encoding="utf-8") if args.trace else None
+    if trace:
+        trace.write("seconds,pid,command,rss_mb,cpu_s\n")
+
     def watch() -> None:
         nonlocal peak
+        last = -1.0
         while not done.is_set():
             tree = tree_rss(proc.pid)
+            now = time.perf_counter() - t0
+            if trace and now - last >= 1.0:
+                last = now
+                trace.writelines(
+                    f"{now:.1f},{p},{n},{b / 2**20:.0f},{c:.1f}\n" for p, (n, b, c) in tree.items()
+                )
             peak = max(peak, sum(b for _, b, _ in tree.values()))
             for p, (name, b, cpu) in tree.items():
                 cpu_of[p] = cpu
@@ -189,6 +202,8 @@ def run(args: argparse.Namespace, root: Path) -> None:
     wall = time.perf_counter() - t0
     done.set()
     watcher.join()
+    if trace:
+        trace.close()
     if proc.returncode != 0:
         print(out[-3000:])
         raise SystemExit(f"backfill exited {proc.returncode}")
