@@ -71,37 +71,14 @@ def batch_rows(batch: SourceBatch) -> BatchRows:
             raise ValueError(f"batch of {batch.source_id}: objects added after its rows were taken")
         return batch.rows
     bs, fs = batch.bulletins, batch.facts
-    bulletins = {
-        "bulletin_id": [b.bulletin_id for b in bs],
-        "source_id": [b.source_id for b in bs],
-        "url": [b.url for b in bs],
-        "url_key": [url_key(b.url) for b in bs],
-        "article_index": [b.article_index for b in bs],
-        "title": [b.title for b in bs],
-        "published": [b.published for b in bs],
-        "issuer_region": [b.issuer_region for b in bs],
-        "region_hint": [b.region_hint for b in bs],
-        "content_hash": [b.content_hash for b in bs],
-        "fetched_at": [b.fetched_at for b in bs],
-        "text": [b.text for b in bs],
-    }
-    facts = {
-        "fact_id": [fact_id(f.bulletin_id, f.indicator, f.region_code, f.value, f.span_start) for f in fs],
-        "bulletin_id": [f.bulletin_id for f in fs],
-        "source_id": [batch.source_id] * len(fs),
-        "indicator": [f.indicator for f in fs],
-        "region_code": [f.region_code for f in fs],
-        "value": [float(f.value) for f in fs],
-        "value_high": [f.value_high for f in fs],
-        "unit": [f.unit for f in fs],
-        "qualifier": [f.qualifier for f in fs],
-        "change": [f.change for f in fs],
-        "evidence": [f.evidence for f in fs],
-        "span_start": [f.span_start for f in fs],
-        "span_end": [f.span_end for f in fs],
-        "extractor_version": [f.extractor_version for f in fs],
-        "region_basis": [f.region_basis for f in fs],
-    }
+    # every column is the attribute of its name, but for those derived below
+    bulletins = {c: [getattr(b, c) for b in bs] for c in BULLETIN_COLUMNS if c != "url_key"}
+    bulletins["url_key"] = [url_key(u) for u in bulletins["url"]]
+    facts = {c: [getattr(f, c) for f in fs] for c in FACT_COLUMNS if c not in ("fact_id", "source_id")}
+    # the id hashes the value as extracted (150, not 150.0): ids stay those of earlier loads
+    facts["fact_id"] = [fact_id(f.bulletin_id, f.indicator, f.region_code, f.value, f.span_start) for f in fs]
+    facts["value"] = [float(v) for v in facts["value"]]
+    facts["source_id"] = [batch.source_id] * len(fs)
     return BatchRows(bulletins, facts, quarantine_columns(batch.quarantine, batch.source_id))
 
 
