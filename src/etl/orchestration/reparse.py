@@ -64,18 +64,8 @@ def months_with_pages(
 ) -> tuple[set[str], bool]:
     """(YYYY-MM months of the window holding stored pages, whether undated stored pages exist): what a backfill
     needs to assign work, without holding the raw-page index."""
-    rows = con.execute(
-        """with pub as (
-               select url_key, min(published) as published from bulletin where source_id = ? group by url_key
-           )
-           select distinct strftime(p.published, '%Y-%m')
-           from (select distinct url_key from raw_page where source_id = ? and status = 200) as r
-           left join pub as p using (url_key)
-           where p.published is null or p.published between ? and ?""",
-        [source_id, source_id, window.start, window.end],
-    ).fetchall()
-    months = {m for (m,) in rows if m is not None}
-    return months, any(m is None for (m,) in rows)
+    counts = pages_by_month(con, source_id, window)
+    return {m for m in counts if m is not None}, None in counts
 
 
 def reparse_source(
