@@ -9,6 +9,7 @@ that could not be re-read."""
 from __future__ import annotations
 
 import ctypes
+import functools
 import multiprocessing
 import os
 import time
@@ -89,17 +90,17 @@ def _return_freed_memory() -> None:
     A chunk's columns are unpickled in the pool's result thread and freed in this one, and glibc keeps freed
     pages in each thread's arena (measured, 96 chunks of 2,000 pages loaded the same way: 600-680 MB resident
     without, 475-550 MB with; 1-13 ms a call, against ~250 ms to load a chunk)."""
-    global _malloc_trim
-    if _malloc_trim is None:
-        try:
-            _malloc_trim = ctypes.CDLL(None).malloc_trim
-        except (AttributeError, OSError):
-            _malloc_trim = False
-    if _malloc_trim:
-        _malloc_trim(0)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
-_malloc_trim = None
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError):
+        return None
 
 
 def _planned_pages(
