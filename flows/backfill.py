@@ -46,6 +46,7 @@ from etl.orchestration.reparse import months_with_pages
 from etl.orchestration.reparse_pool import ReparseTimes, reparse_window
 from etl.orchestration.runs import outcome, writer_slot
 from etl.report.summary import reparse_progress, source_progress, summary_markdown
+from etl.warehouse.config import use_registry
 from etl.warehouse.database import connect, create_views, open_warehouse
 from etl.warehouse.load import load_batch
 from etl.warehouse.state import read_state
@@ -129,6 +130,7 @@ def backfill(
     ``reprocess``: missing | failed | all; ``writer_limit``: a Prefect concurrency limit held while loading;
     ``workers``: re-parse processes (default one per core)."""
     cancel.install()  # after Prefect's own SIGTERM bridge: a signal also stops the fetches in worker threads
+    use_registry(Path(registry))  # its [warehouse] table, under the environment
     db_path = Path(db) if db else settings.default_db()
     srcs = {s.id: s for s in load_sources(Path(registry))}
     check_arguments(start, end, max_parallel, sources, set(srcs), workers)

@@ -24,6 +24,7 @@ from etl.orchestration.ingest import ingest_source, window_for
 from etl.orchestration.runs import outcome, ready_groups, writer_slot
 from etl.report.html import build_report
 from etl.report.summary import source_progress, summary_markdown, summary_text
+from etl.warehouse.config import use_registry
 from etl.warehouse.database import connect, create_views, open_warehouse, table_counts
 from etl.warehouse.load import load_batch
 from etl.warehouse.state import read_state
@@ -84,6 +85,7 @@ def nightly(
     scheduled time, not now). ``writer_limit`` names a Prefect global concurrency limit held while loading."""
     cancel.install()  # after Prefect's own SIGTERM bridge: a signal also stops the fetches in worker threads
     log = get_run_logger()
+    use_registry(Path(registry))  # its [warehouse] table, under the environment
     db_path = Path(db) if db else settings.default_db()
     srcs = load_sources(Path(registry))
     fetch_cfg = load_fetch_config(Path(registry))

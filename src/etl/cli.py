@@ -653,6 +653,10 @@ def main(argv: list[str] | None = None) -> int:
     tty = sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
     use_terminal_tables(shutil.get_terminal_size().columns if tty else None)
     try:
+        if args.command not in ("demo", "extract"):  # the demo brings its own registry and warehouse
+            from etl.warehouse.config import use_registry
+
+            use_registry(Path(getattr(args, "sources", "sources")))
         return args.func(args)
     except Exception as e:
         # imported here, not before the command: the warehouse module loads pandas and DuckDB (~1 s), which

@@ -11,11 +11,8 @@ from urllib.parse import urlsplit
 
 from etl.fetch.client import DEFAULT_CONTACT_URL, FetchSettings, user_agent
 from etl.fetch.kinds import KINDS, Field
+from etl.fetch.registry import SourceConfigError, check_table, registry_table
 from etl.reference.regions import load_gazetteer
-
-
-class SourceConfigError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -270,27 +267,19 @@ def _integer(v: object) -> bool:
 
 def load_fetch_config(path: Path) -> FetchConfig:
     """The first ``[fetch]`` table found in the registry (file or directory), else defaults."""
-    files = sorted(path.glob("*.toml")) if path.is_dir() else [path]
-    for f in files:
-        try:
-            data = tomllib.loads(f.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-            raise SourceConfigError(f"{f}: cannot read registry: {e}") from e
-        table = data.get("fetch")
-        if table is None:
-            continue
-        unknown = set(table) - set(_FETCH_FIELDS)
-        if unknown:
-            raise SourceConfigError(f"{f}: [fetch]: unknown field {sorted(unknown)[0]!r}")
-        for name, value in table.items():
-            ok, valid = _FETCH_FIELDS[name]
-            if not ok(value):
-                raise SourceConfigError(f"{f}: [fetch]: field {name!r} = {value!r}: expected {valid}")
-        cfg = FetchConfig(**table)
-        if not cfg.contact_url.startswith(("http://", "https://", "mailto:")):
-            raise SourceConfigError(f"{f}: [fetch]: field 'contact_url': an http(s) or mailto: URL")
-        return cfg
-    return FetchConfig()
+    found = registry_table(path, "fetch")
+    if found is None:
+        return FetchConfig()
+    f, table = found
+    check_table(f, "fetch", table, _FETCH_FIELDS)
+    cfg = FetchConfig(**table)
+    if not cfg.contact_url.startswith(("http://", "https://", "mailto:")):
+        raise SourceConfigError(f"{f}: [fetch]: field 'contact_url': an http(s) or mailto: URL")
+    return cfg
+
+
+# top-level tables a registry file may hold; the settings tables may sit in a file of their own
+REGISTRY_TABLES = ("source", "fetch", "warehouse")
 
 
 def load_sources(path: Path, substitutions: dict[str, str] | None = None) -> list[Source]:
@@ -318,7 +307,14 @@ def load_sources(path: Path, substitutions: dict[str, str] | None = None) -> lis
             data = tomllib.loads(raw)
         except tomllib.TOMLDecodeError as e:
             raise SourceConfigError(f"{f}: not valid TOML: {e}") from e
+        unknown = sorted(set(data) - set(REGISTRY_TABLES))
+        if unknown:
+            raise SourceConfigError(
+                f"{f}: unknown table or key {unknown[0]!r} (a registry holds {', '.join(REGISTRY_TABLES)})"
+            )
         entries = data.get("source")
+        if entries is None and set(data) & {"fetch", "warehouse"}:
+            continue  # a file of settings only
         if not isinstance(entries, list) or not entries:
             raise SourceConfigError(f"{f}: expected one or more [[source]] tables")
         for i, entry in enumerate(entries):
@@ -327,4 +323,8 @@ def load_sources(path: Path, substitutions: dict[str, str] | None = None) -> lis
                 raise SourceConfigError(f"{f}: source id {src.id!r} already defined in {seen[src.id]}")
             seen[src.id] = str(f)
             out.append(src)
+    if not out:
+        raise SourceConfigError(
+            f"{path}: no [[source]] tables, only settings: add a bureau with `etl sources add`"
+        )
     return out

@@ -18,6 +18,7 @@ import pandas as pd
 from etl.extract.lexicon import indicator_specs
 from etl.reference.indicators import non_additive
 from etl.reference.regions import Region
+from etl.warehouse.config import memory_limit
 from etl.warehouse.lake import LakeError, connect_lake, is_lake
 from etl.warehouse.sqlfiles import migrations, view_files
 from etl.warehouse.validate import quarantine_frame, region_schema, validate
@@ -45,7 +46,17 @@ def connect(
     path: Path | str, lock_timeout: float = 60.0, read_only: bool = False
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse; if another process holds it, wait up to ``lock_timeout`` seconds, then fail with a
-    message naming the holder. A ``ducklake:`` target opens the DuckLake (several writers, no file lock)."""
+    message naming the holder. A ``ducklake:`` target opens the DuckLake (several writers, no file lock). The
+    connection runs within the configured budget (``ETL_MEMORY_LIMIT`` or ``[warehouse] memory_limit``),
+    else DuckDB's default of 80% of RAM."""
+    limit = memory_limit()  # a bad setting fails before anything is opened
+    con = _open(path, lock_timeout, read_only)
+    if limit:
+        con.execute(f"set memory_limit = '{limit}'")
+    return con
+
+
+def _open(path: Path | str, lock_timeout: float, read_only: bool) -> duckdb.DuckDBPyConnection:
     if is_lake(path):
         try:
             return connect_lake(str(path), read_only)
