@@ -103,3 +103,38 @@ def test_pages_are_counted_per_month_as_they_are_handed_out(tmp_path):
             assert pages_by_month(con, s.id, window) == months
         totals.append(sum(sum(pages_by_month(con, s.id, window).values()) for s in srcs))
     assert totals[0] == 35 and 0 < totals[1] < 35  # a clipped window counts only its own pages
+
+
+def test_the_pool_measures_progress_against_the_counts_it_was_planned_with(tmp_path):
+    from etl.models import Window
+    from etl.orchestration.reparse import pages_by_month
+
+    con = connect(tmp_path / "w.duckdb")
+    migrate(con)
+    with CmsSites() as site:
+        srcs = sources(site)
+        nightly(con, srcs, RawZone(tmp_path / "raw"))
+    window = Window(date(2024, 3, 15), date(2024, 5, 20))
+    counts = {s.id: pages_by_month(con, s.id, window) for s in srcs}
+    runs = []
+    for given in (None, counts, {**counts, srcs[0].id: {"2024-04": 1000}}):
+        todo, _ = plan(con, [s.id for s in srcs], window.start, window.end, "reparse", "all")
+        seen: list[tuple[int, int]] = []
+        reparse_window(
+            con,
+            srcs,
+            by_source(todo),
+            str(tmp_path / "raw"),
+            window,
+            "r",
+            workers=1,
+            progress=lambda t, total, seen=seen: seen.append((t.pages, total)),
+            page_counts=given,
+        )
+        runs.append(seen[-1])
+    handed_out = runs[0][0]
+    assert 0 < handed_out < 35
+    # counted by the pool, or given by the planner: the same total, the pages handed out
+    assert runs[0] == runs[1] == (handed_out, handed_out)
+    # given counts are used as they are, not counted again
+    assert runs[2] == (handed_out, handed_out - sum(counts[srcs[0].id].values()) + 1000)

@@ -59,12 +59,8 @@ def pages_by_month(con: duckdb.DuckDBPyConnection, source_id: str, window: Windo
     return dict(rows)
 
 
-def months_with_pages(
-    con: duckdb.DuckDBPyConnection, source_id: str, window: Window
-) -> tuple[set[str], bool]:
-    """(YYYY-MM months of the window holding stored pages, whether undated stored pages exist): what a backfill
-    needs to assign work, without holding the raw-page index."""
-    counts = pages_by_month(con, source_id, window)
+def months_of(counts: dict[str | None, int]) -> tuple[set[str], bool]:
+    """(months holding pages, whether undated pages exist) of a :func:`pages_by_month` count."""
     return {m for m in counts if m is not None}, None in counts
 
 

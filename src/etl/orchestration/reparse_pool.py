@@ -103,13 +103,11 @@ def _malloc_trim() -> Callable[[int], int] | None:
         return None
 
 
-def _planned_pages(
-    con: duckdb.DuckDBPyConnection, source_id: str, ps: list[Partition], window: Window
-) -> int:
-    """The pages :func:`_jobs` will hand out for a source, counted in the warehouse (undated pages go to the
-    source's latest partition, as in :func:`month_of`)."""
+def _planned_pages(counts: dict[str | None, int], ps: list[Partition]) -> int:
+    """The pages :func:`_jobs` will hand out for a source, from its :func:`pages_by_month` count (undated pages
+    go to the source's latest partition, as in :func:`month_of`)."""
     months = {p.month for p in ps}
-    return sum(n for m, n in pages_by_month(con, source_id, window).items() if (m or ps[-1].month) in months)
+    return sum(n for m, n in counts.items() if (m or ps[-1].month) in months)
 
 
 def reparse_window(
@@ -122,9 +120,11 @@ def reparse_window(
     workers: int | None = None,
     chunk_pages: int = CHUNK_PAGES,
     progress: Callable[[ReparseTimes, int], None] | None = None,
+    page_counts: dict[str, dict[str | None, int]] | None = None,
 ) -> tuple[list[SourceStats], ReparseTimes]:
     """Re-parse every stored page of ``sources`` in ``window`` and load it; record ``parts`` (source id → its
-    partitions to run). ``progress`` is called after each chunk with the running totals and the pages planned.
+    partitions to run). ``progress`` is called after each chunk with the running totals and the pages planned:
+    ``page_counts`` (source id → :func:`pages_by_month`) as the caller planned with, else counted here.
     Returns per-source stats and the time split."""
     workers = workers or os.cpu_count() or 1
     # DuckDB's buffer cache would otherwise grow with the warehouse (80% of RAM by default): a long backfill's
@@ -160,7 +160,12 @@ def reparse_window(
         if progress:
             progress(times, total)
 
-    total = sum(_planned_pages(con, s.id, parts[s.id], window) for s in sources if parts.get(s.id))
+    counts = page_counts or {}
+    total = sum(
+        _planned_pages(counts[s.id] if s.id in counts else pages_by_month(con, s.id, window), parts[s.id])
+        for s in sources
+        if parts.get(s.id)
+    )
     jobs = _jobs(con, sources, parts, window, chunk_pages)
     if workers <= 1:
         for s, c in jobs:
