@@ -42,7 +42,7 @@ from etl.orchestration.backfill import (
     record_empty,
 )
 from etl.orchestration.ingest import discover_source, fetch_refs
-from etl.orchestration.reparse import months_of, pages_by_month
+from etl.orchestration.reparse import pages_by_month
 from etl.orchestration.reparse_pool import ReparseTimes, reparse_window
 from etl.orchestration.runs import outcome, writer_slot
 from etl.report.summary import reparse_progress, source_progress, summary_markdown
@@ -87,8 +87,8 @@ def load_partition(
 
 @task(cache_policy=NO_CACHE, task_run_name="reparse {window.start}..{window.end}")
 def reparse_task(
-    srcs: list[Source],
     parts: dict,
+    srcs: dict[str, Source],
     counts: dict,
     window: Window,
     run: BackfillRun,
@@ -97,7 +97,7 @@ def reparse_task(
     with closing(connect(run.db, run.lock_timeout)) as con:
         stats, times = reparse_window(
             con,
-            srcs,
+            [srcs[sid] for sid in parts],
             parts,
             run.raw_root,
             window,
@@ -162,7 +162,7 @@ def backfill(
         counts = {sid: pages_by_month(con, sid, window) for sid in ids} if reparse else {}
     parts = by_source(todo)
     if reparse:
-        work = assign_reparse({sid: months_of(c) for sid, c in counts.items()}, parts)
+        work = assign_reparse(counts, parts)
     else:  # one discovery per source over its whole window, not one per month
         spans = {sid: Window(ps[0].window.start, ps[-1].window.end) for sid, ps in parts.items()}
         work = assign_fetch(
@@ -177,10 +177,7 @@ def backfill(
     stats: list[SourceStats] = list(work.faults)
     if reparse:
         with writer_slot(writer_limit, lock_timeout):
-            todo_by_source = work.by_source()
-            stats += reparse_task(
-                [srcs[s] for s in todo_by_source], todo_by_source, counts, window, run, workers
-            )
+            stats += reparse_task(work.by_source(), srcs, counts, window, run, workers)
     else:
         stats += fetch_partitions(work, srcs, state.memory, fetch_settings, run, max_parallel)
     with closing(connect(db_path, lock_timeout)) as con:

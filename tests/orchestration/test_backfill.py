@@ -125,3 +125,15 @@ def test_backfill_arguments_are_checked_before_any_work(kwargs, message):
     check_arguments(
         date(2024, 1, 1), date(2024, 1, 31), None, ["a"], {"a"}, workers=64
     )  # the largest allowed
+
+
+def test_reparse_work_goes_to_months_with_stored_pages_and_undated_pages_to_the_latest():
+    from etl.orchestration.backfill import Partition, assign_reparse
+
+    parts = {
+        sid: [Partition(sid, m, w) for m, w in months(date(2024, 1, 1), date(2024, 4, 30))] for sid in "abc"
+    }
+    work = assign_reparse({"a": {"2024-02": 3, "2024-03": 0}, "b": {None: 2, "2024-01": 1}}, parts)
+    assert sorted(p.name for p in work.work) == ["a 2024-02", "b 2024-01", "b 2024-04"]
+    # every other partition is recorded done without a task, source c (nothing stored) included
+    assert len(work.empty) == 12 - 3 and {p.source_id for p in work.empty} == {"a", "b", "c"}

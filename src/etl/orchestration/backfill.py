@@ -218,14 +218,15 @@ def by_source(todo: list[Partition]) -> dict[str, list[Partition]]:
     return dict(out)
 
 
-def assign_reparse(stored: dict[str, tuple[set[str], bool]], parts: dict[str, list[Partition]]) -> Assignment:
-    """Partitions with stored pages: ``stored`` is each source's (months with pages, undated pages exist); undated
-    pages belong to the latest partition."""
+def assign_reparse(stored: dict[str, dict[str | None, int]], parts: dict[str, list[Partition]]) -> Assignment:
+    """Partitions with stored pages: ``stored`` is each source's stored pages per YYYY-MM of publication (None:
+    undated, which belong to the latest partition)."""
     a = Assignment()
     for sid, ps in parts.items():
-        months, undated = stored.get(sid, (set(), False))
-        if undated and ps:
-            months = months | {ps[-1].month}
+        counts = stored.get(sid, {})
+        months = {m for m, n in counts.items() if n and m is not None}
+        if counts.get(None) and ps:
+            months.add(ps[-1].month)
         a.work.update({p: [] for p in ps if p.month in months})
     a.empty = [p for ps in parts.values() for p in ps if p not in a.work]
     return a

@@ -59,11 +59,6 @@ def pages_by_month(con: duckdb.DuckDBPyConnection, source_id: str, window: Windo
     return dict(rows)
 
 
-def months_of(counts: dict[str | None, int]) -> tuple[set[str], bool]:
-    """(months holding pages, whether undated pages exist) of a :func:`pages_by_month` count."""
-    return {m for m in counts if m is not None}, None in counts
-
-
 def reparse_source(
     con: duckdb.DuckDBPyConnection, source: Source, raw: RawZone, window: Window | None
 ) -> SourceBatch:
