@@ -224,8 +224,10 @@ def run(args: argparse.Namespace, root: Path) -> None:
     # loading (the writer): start-up, Prefect, planning, shipping chunks between processes, idle cores. The
     # writer loads while the workers parse, so "wall - load - parse" would undercount it to nothing.
     overhead = max(0.0, 1 - (cpu + load) / (wall * workers))
+    # the single writer's own rate: what a re-parse tends to with cores enough for the workers
     print(
-        f"pages {pages}, facts {facts}, workers {workers}, parse+extract CPU {cpu:.1f} s, load {load:.1f} s"
+        f"pages {pages}, facts {facts}, workers {workers}, parse+extract CPU {cpu:.1f} s, load {load:.1f} s "
+        f"(writer ceiling {pages / load:,.0f} pages/s; workers' rate per core {pages / cpu:,.0f} pages/s)"
     )
     top = sorted(per_process.items(), key=lambda kv: -kv[1][1])[:5]
     print("peak RSS per process: " + ", ".join(f"{n} {p} {b / 2**20:,.0f} MB" for p, (n, b) in top))
