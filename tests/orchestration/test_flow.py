@@ -49,10 +49,17 @@ def test_nightly_loads_the_demo_and_a_rerun_changes_nothing(tmp_path, demo_sourc
     assert counts2 == counts and card2 == card
 
 
-def test_a_new_warehouse_gets_facts_with_evidence_and_provenance(tmp_path, demo_sources):
+def test_a_new_warehouse_gets_facts_with_evidence_and_provenance(tmp_path, demo_sources, monkeypatch):
     nightly = load_flow_module("nightly").nightly
     db = tmp_path / "w.duckdb"
-    nightly(registry=str(demo_sources), db=str(db), lock_timeout=30)
+    # the warehouse named by the registry's [warehouse] table, as a deployment finds it with no --db
+    for var in ("ETL_WAREHOUSE", "ETL_MEMORY_LIMIT", "ETL_LAKE_DATA"):
+        monkeypatch.setenv(var, "")  # restored (unset) after the test, whatever the flow sets
+    (demo_sources / "settings.toml").write_text(
+        f'[warehouse]\ntarget = "{db.as_posix()}"\nmemory_limit = "256MB"\n', encoding="utf-8"
+    )
+    nightly(registry=str(demo_sources), lock_timeout=30)
+    assert db.exists()
     con = connect(db, read_only=True)
     try:
         row = con.execute(
