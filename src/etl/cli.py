@@ -337,7 +337,7 @@ def exit_code(stats: list) -> int:
 
 def cmd_indicators(args: argparse.Namespace) -> int:
     from etl.report.terminal import codes_listing, query_mart
-    from etl.warehouse.database import connect
+    from etl.warehouse.database import connect, require_views
 
     if args.list:
         print(codes_listing())
@@ -351,6 +351,7 @@ def cmd_indicators(args: argparse.Namespace) -> int:
         return 2
     con = connect(db, read_only=True)
     try:
+        require_views(con, db)
         return query_mart(con, args)
     finally:
         con.close()
@@ -372,7 +373,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from etl.report.filters import FilterError, resolve_indicator
     from etl.report.html import build_report
     from etl.report.terminal import SCORECARD_COLUMNS
-    from etl.warehouse.database import connect
+    from etl.warehouse.database import connect, require_views
 
     try:
         chosen = resolve_indicator(args.map, dict(SCORECARD_COLUMNS), "--map") if args.map else None
@@ -381,6 +382,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 2
     con = connect(_db(args), read_only=True)
     try:
+        require_views(con, _db(args))
         res = build_report(con, Path(args.out), map_indicator=chosen)
     finally:
         con.close()

@@ -33,12 +33,12 @@ def _registry(tmp_path: Path, settings: str) -> Path:
 
 
 def test_a_settings_file_configures_the_warehouse_and_the_sources_still_load(tmp_path):
-    reg = _registry(tmp_path, '[warehouse]\ntarget = "team/wh.duckdb"\nmemory_limit = " 512MiB "\n')
+    reg = _registry(tmp_path, '[warehouse]\ntarget = "team/wh.duckdb"\nmemory_limit = " 64MB "\n')
     assert [s.id for s in load_sources(reg)] == ["a"]
     cfg = use_registry(reg)
-    assert (cfg.target, cfg.data_path, cfg.memory_limit) == ("team/wh.duckdb", None, "512MiB")
+    assert (cfg.target, cfg.data_path, cfg.memory_limit) == ("team/wh.duckdb", None, "64MB")  # the floor
     assert os.environ["ETL_WAREHOUSE"] == "team/wh.duckdb"
-    assert os.environ["ETL_MEMORY_LIMIT"] == "512MiB"
+    assert os.environ["ETL_MEMORY_LIMIT"] == "64MB"
     assert os.environ["ETL_LAKE_DATA"] == ""  # not configured: left as it was
 
 
@@ -55,6 +55,7 @@ def test_the_environment_wins_over_the_table(tmp_path, monkeypatch):
     [
         ('memory_limit = "100b"', "field 'memory_limit' = '100b': expected a size of at least 64MB"),
         ('memory_limit = "10MB"', "field 'memory_limit' = '10MB': expected a size of at least 64MB"),
+        ('memory_limit = "63.9MB"', "field 'memory_limit' = '63.9MB': expected a size of at least 64MB"),
         ("memory_limit = 2048", "field 'memory_limit' = 2048: expected a size"),
         ('target = ""', "field 'target' = '': expected a DuckDB file path or a ducklake: target"),
         ('targt = "x.duckdb"', "unknown field 'targt'"),

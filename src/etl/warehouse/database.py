@@ -213,6 +213,24 @@ def create_views(con: duckdb.DuckDBPyConnection) -> list[str]:
     return created
 
 
+def require_views(con: duckdb.DuckDBPyConnection, path: Path | str) -> None:
+    """Refuse in one line a warehouse without the views of sql/views (loaded by a run that stopped before
+    creating them, or by older code): the read commands query them and would end in a catalog traceback."""
+    have = {
+        v
+        for (v,) in con.execute(
+            "select view_name from duckdb_views() where database_name = current_database()"
+        ).fetchall()
+    }
+    missing = [p.stem for p in view_files() if p.stem not in have]
+    if missing:
+        raise WarehouseError(
+            f"{path}: the warehouse has no view {missing[0]}"
+            + (f" (nor {len(missing) - 1} others)" if len(missing) > 1 else "")
+            + ": `etl run` or `etl backfill` on it creates the views"
+        )
+
+
 @contextmanager
 def open_warehouse(path: Path | str, lock_timeout: float = 60.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """A migrated warehouse with fresh dimensions and views."""
