@@ -17,12 +17,13 @@ def data_dir() -> Path:
 
 
 def default_db() -> Path:
-    """``ETL_WAREHOUSE`` (a file, or a ``ducklake:`` target) or ``warehouse.duckdb`` in the data directory."""
-    return (
-        Path(os.environ["ETL_WAREHOUSE"])
-        if os.environ.get("ETL_WAREHOUSE")
-        else data_dir() / "warehouse.duckdb"
-    )
+    """``ETL_WAREHOUSE`` (a file, or a ``ducklake:`` target) or ``warehouse.duckdb`` in the data directory. A
+    relative file is taken from the working directory, as ``--db`` is, and made absolute: a run handed to a
+    deployment's worker elsewhere must name the same file."""
+    target = os.environ.get("ETL_WAREHOUSE")
+    if not target:
+        return data_dir() / "warehouse.duckdb"
+    return Path(target) if is_lake(target) else Path(target).resolve()
 
 
 def is_lake(db: Path | str) -> bool:

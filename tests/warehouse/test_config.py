@@ -117,6 +117,9 @@ def test_commands_read_the_warehouse_the_registry_names(tmp_path, monkeypatch, c
     con.close()
     assert main(["sources"]) == 0
     assert "2026-03-31" in capsys.readouterr().out
+    from etl import settings
+
+    assert settings.default_db() == tmp_path / "team" / "wh.duckdb"  # absolute, for a deployment's worker
     # --db wins over the table: an empty warehouse elsewhere has no cursor for the source
     other = tmp_path / "other.duckdb"
     con = connect(other)
