@@ -105,6 +105,7 @@ def reparse_task(
             workers,
             progress=_progress(),
             page_counts=counts,
+            reopen=lambda: connect(run.db, run.lock_timeout),
         )
     print(times.line(), flush=True)
     return stats

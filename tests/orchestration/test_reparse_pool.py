@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from etl.fetch.rawzone import RawZone
 from etl.orchestration.backfill import by_source, plan
 from etl.orchestration.reparse_pool import reparse_window
@@ -138,3 +140,50 @@ def test_the_pool_measures_progress_against_the_counts_it_was_planned_with(tmp_p
     assert runs[0] == runs[1] == (handed_out, handed_out)
     # given counts are used as they are, not counted again
     assert runs[2] == (handed_out, handed_out - sum(counts[srcs[0].id].values()) + 1000)
+
+
+def test_the_writer_renews_its_connection_and_loads_the_same(tmp_path, monkeypatch):
+    import duckdb
+
+    import etl.orchestration.reparse_pool as pool
+    from etl.models import Window
+
+    db = tmp_path / "w.duckdb"
+    con = connect(db)
+    migrate(con)
+    with CmsSites() as site:
+        srcs = sources(site)
+        nightly(con, srcs, RawZone(tmp_path / "raw"))
+    before = con.execute(FACTS).fetchall()
+    window = Window(date(2024, 1, 1), date(2024, 12, 31))
+    todo, _ = plan(con, [s.id for s in srcs], window.start, window.end, "reparse", "all")
+    monkeypatch.setattr(pool, "RENEW_PAGES", 10)
+    opened = []
+
+    def reopen():
+        opened.append(connect(db))
+        return opened[-1]
+
+    _, times = reparse_window(
+        con,
+        srcs,
+        by_source(todo),
+        str(tmp_path / "raw"),
+        window,
+        "r3",
+        workers=2,
+        chunk_pages=3,
+        reopen=reopen,
+    )
+    assert times.pages == 35 and len(opened) == 3  # renewed at 10, 20 and 30 pages
+    # every connection the writer had is closed when it returns, the caller's included: the file is free
+    for c in [con, *opened]:
+        with pytest.raises(duckdb.ConnectionException):
+            c.execute("select 1")
+    con = connect(db, read_only=True)
+    assert con.execute(FACTS).fetchall() == before
+    # each renewed connection ran within the writer's budget: the partitions were recorded through the last one
+    done = con.execute(
+        "select count(*), sum(pages) from backfill_partition where mode = 'reparse' and status = 'done' and run_id = 'r3'"
+    ).fetchone()
+    assert done == (5 * 12, 35)
