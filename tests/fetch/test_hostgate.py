@@ -96,7 +96,10 @@ def test_request_starts_keep_the_delay_across_batches():
         fetch_from_threads(site, 2, 3, concurrency=2, delay=0.15, gates=lambda t: shared)
     starts = sorted(site.starts)
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert len(starts) == 6 and min(gaps) >= 0.14  # a lower bound: a slow machine only widens the gaps
+    # seen by the server, a start arrives a little late when the machine is busy, which narrows the gap after it
+    # (measured 0.138 s under load): the span of six starts holds the five delays whatever the jitter, and no
+    # gap comes near the ~0 s of an ungated batch
+    assert len(starts) == 6 and starts[-1] - starts[0] >= 5 * 0.15 - 0.02 and min(gaps) >= 0.1
 
 
 def test_the_strictest_setting_for_a_host_wins():
