@@ -17,13 +17,19 @@ from tests.orchestration.test_conditional_lists import nightly, sources
 FACTS = "select bulletin_id, indicator, region_code, value, evidence from fact order by all"
 
 
-def test_chunks_over_processes_load_what_the_nightly_loaded(tmp_path):
+def _loaded(tmp_path, only: str | None = None):
+    """A warehouse at tmp_path/w.duckdb loaded by a nightly run of the CMS sites (or of source ``only``), its
+    raw zone at tmp_path/raw: (connection, sources)."""
     con = connect(tmp_path / "w.duckdb")
     migrate(con)
-    raw = RawZone(tmp_path / "raw")
     with CmsSites() as site:
-        srcs = sources(site)
-        nightly(con, srcs, raw)
+        srcs = [s for s in sources(site) if only in (None, s.id)]
+        nightly(con, srcs, RawZone(tmp_path / "raw"))
+    return con, srcs
+
+
+def test_chunks_over_processes_load_what_the_nightly_loaded(tmp_path):
+    con, srcs = _loaded(tmp_path)
     before = con.execute(FACTS).fetchall()
     assert len(before) == 70
     todo, _ = plan(con, [s.id for s in srcs], date(2024, 1, 1), date(2024, 12, 31), "reparse", "missing")
@@ -55,12 +61,8 @@ def test_chunks_over_processes_load_what_the_nightly_loaded(tmp_path):
 
 
 def test_a_missing_stored_page_fails_its_month_only(tmp_path):
-    con = connect(tmp_path / "w.duckdb")
-    migrate(con)
+    con, srcs = _loaded(tmp_path, only="pager")
     raw = RawZone(tmp_path / "raw")
-    with CmsSites() as site:
-        srcs = [s for s in sources(site) if s.id == "pager"]
-        nightly(con, srcs, raw)
     (h,) = con.execute(
         "select content_hash from raw_page where url like '%c1000.html'"
     ).fetchone()  # 2024-06-28
@@ -86,11 +88,7 @@ def test_pages_are_counted_per_month_as_they_are_handed_out(tmp_path):
     from etl.models import Window
     from etl.orchestration.reparse import pages_by_month, raw_pages_in_window
 
-    con = connect(tmp_path / "w.duckdb")
-    migrate(con)
-    with CmsSites() as site:
-        srcs = sources(site)
-        nightly(con, srcs, RawZone(tmp_path / "raw"))
+    con, srcs = _loaded(tmp_path)
     totals = []
     for window in (
         Window(date(2024, 1, 1), date(2024, 12, 31)),
@@ -111,11 +109,7 @@ def test_the_pool_measures_progress_against_the_counts_it_was_planned_with(tmp_p
     from etl.models import Window
     from etl.orchestration.reparse import pages_by_month
 
-    con = connect(tmp_path / "w.duckdb")
-    migrate(con)
-    with CmsSites() as site:
-        srcs = sources(site)
-        nightly(con, srcs, RawZone(tmp_path / "raw"))
+    con, srcs = _loaded(tmp_path)
     window = Window(date(2024, 3, 15), date(2024, 5, 20))
     counts = {s.id: pages_by_month(con, s.id, window) for s in srcs}
     runs = []
@@ -149,11 +143,7 @@ def test_the_writer_renews_its_connection_and_loads_the_same(tmp_path, monkeypat
     from etl.models import Window
 
     db = tmp_path / "w.duckdb"
-    con = connect(db)
-    migrate(con)
-    with CmsSites() as site:
-        srcs = sources(site)
-        nightly(con, srcs, RawZone(tmp_path / "raw"))
+    con, srcs = _loaded(tmp_path)
     before = con.execute(FACTS).fetchall()
     window = Window(date(2024, 1, 1), date(2024, 12, 31))
     todo, _ = plan(con, [s.id for s in srcs], window.start, window.end, "reparse", "all")
