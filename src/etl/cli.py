@@ -380,9 +380,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     except FilterError as e:
         print(f"etl report: {e}", file=sys.stderr)
         return 2
-    con = connect(_db(args), read_only=True)
+    db = _db(args)
+    con = connect(db, read_only=True)
     try:
-        require_views(con, _db(args))
+        require_views(con, db)
         res = build_report(con, Path(args.out), map_indicator=chosen)
     finally:
         con.close()

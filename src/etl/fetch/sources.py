@@ -279,7 +279,8 @@ def load_fetch_config(path: Path) -> FetchConfig:
 
 
 # top-level tables a registry file may hold; the settings tables may sit in a file of their own
-REGISTRY_TABLES = ("source", "fetch", "warehouse")
+SETTINGS_TABLES = ("fetch", "warehouse")
+REGISTRY_TABLES = ("source", *SETTINGS_TABLES)
 
 
 def load_sources(path: Path, substitutions: dict[str, str] | None = None) -> list[Source]:
@@ -313,7 +314,7 @@ def load_sources(path: Path, substitutions: dict[str, str] | None = None) -> lis
                 f"{f}: unknown table or key {unknown[0]!r} (a registry holds {', '.join(REGISTRY_TABLES)})"
             )
         entries = data.get("source")
-        if entries is None and set(data) & {"fetch", "warehouse"}:
+        if entries is None and set(data) & set(SETTINGS_TABLES):
             continue  # a file of settings only
         if not isinstance(entries, list) or not entries:
             raise SourceConfigError(f"{f}: expected one or more [[source]] tables")
