@@ -186,17 +186,15 @@ def test_backfill_of_an_unknown_source_is_one_line_before_any_server(tmp_path, c
 
 
 @pytest.mark.parametrize("command", [["indicators"], ["report", "--out", "r"]])
-def test_a_warehouse_without_its_views_is_refused_in_one_line(tmp_path, capsys, command):
+def test_a_warehouse_without_its_views_is_refused_in_one_line(tmp_path, capsys, monkeypatch, command):
     from etl.warehouse.database import connect, migrate
 
+    monkeypatch.chdir(tmp_path)  # the report's --out r lands here
     db = tmp_path / "w.duckdb"
     con = connect(db)
     migrate(con)  # tables only: a run that stopped before creating the views
     con.close()
-    argv = [*command, "--db", str(db)]
-    if command[0] == "report":
-        argv[2] = str(tmp_path / "r")
-    assert main(argv) == 2
+    assert main([*command, "--db", str(db)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"etl {command[0]}: {db}: the warehouse has no view stg_")
     assert err.endswith("`etl run` or `etl backfill` on it creates the views") and "\n" not in err
