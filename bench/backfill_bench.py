@@ -8,7 +8,9 @@ with no charset declared) spread over sources x months, with their ``raw_page`` 
 as a user would and watches the whole process tree. Prints on its last line: bulletins, wall seconds,
 bulletins/s, the ratio to the single-core extract rate measured in this run on the same texts, peak RSS of the
 process tree, and the share of the machine's time (wall x cores) outside parse/extract (the workers' CPU) and
-load (the writer).
+load (the writer's CPU). The line before it says what the machine's cores allow: the CPU a page costs the whole
+process tree against extraction alone, the ratio that bounds on this many cores, and how many cores the 1.2x goal
+needs (or that it is past the single writer's ceiling).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import re
 import subprocess
@@ -144,6 +147,27 @@ def single_core_rate(texts: list[str]) -> float:
     return len(texts) / (time.process_time() - started)
 
 
+def budget_line(
+    tree_cpu: float, pages: int, rate1: float, ceiling: float, cores: int, goal: float = 1.2
+) -> str:
+    """What this machine's cores allow: a re-parse cannot beat ``cores`` x single-core extract by more than the
+    extract's share of the CPU a page costs the whole tree (workers, writer, server, start-up), nor go past the
+    single writer's ceiling, whatever the cores."""
+    per_page = tree_cpu / pages * 1000
+    extract = 1000 / rate1
+    bound = min(cores * extract / per_page, ceiling / rate1)
+    need = math.ceil(goal * per_page / extract)
+    reach = (
+        f"{goal}x needs {need} cores"
+        if ceiling / rate1 >= goal
+        else f"{goal}x is past the writer's ceiling ({ceiling / rate1:.2f}x) on any number of cores"
+    )
+    return (
+        f"CPU per page {per_page:.2f} ms over the process tree, extraction alone {extract:.2f} ms: {cores} cores "
+        f"allow at most {bound:.2f}x single-core extract; {reach}"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=100_000)
@@ -208,26 +232,30 @@ def run(args: argparse.Namespace, root: Path) -> None:
         print(out[-3000:])
         raise SystemExit(f"backfill exited {proc.returncode}")
     m = re.search(
-        r"reparse: (\d+) pages in (\d+) chunks; parse\+extract ([\d.]+) s CPU over the workers, load ([\d.]+) s",
+        r"reparse: (\d+) pages in (\d+) chunks; parse\+extract ([\d.]+) s CPU over the workers, "
+        r"load ([\d.]+) s \(([\d.]+) s CPU\)",
         out,
     )
     if m is None:
         print(out[-3000:])
         raise SystemExit("backfill printed no reparse timing line")
-    pages, cpu, load = int(m.group(1)), float(m.group(3)), float(m.group(4))
+    pages, cpu, load, load_cpu = int(m.group(1)), float(m.group(3)), float(m.group(4)), float(m.group(5))
     con = connect(db, read_only=True)
     bulletins = con.execute("select count(*) from bulletin").fetchone()[0]
     facts = con.execute("select count(*) from fact").fetchone()[0]
     con.close()
     workers = os.cpu_count() or 1
     # the share of the machine's time (wall x cores) spent neither parsing/extracting (the workers' CPU) nor
-    # loading (the writer): start-up, Prefect, planning, shipping chunks between processes, idle cores. The
+    # loading (the writer's CPU): start-up, Prefect, planning, shipping chunks between processes, idle cores. The
     # writer loads while the workers parse, so "wall - load - parse" would undercount it to nothing.
-    overhead = max(0.0, 1 - (cpu + load) / (wall * workers))
-    # the single writer's own rate: what a re-parse tends to with cores enough for the workers
+    overhead = max(0.0, 1 - (cpu + load_cpu) / (wall * workers))
+    # the single writer's own rate, pages per second of its CPU: what a re-parse tends to with cores enough for
+    # the workers (its wall time here also holds the time it waited for a core the workers had)
+    ceiling = pages / load_cpu
     print(
         f"pages {pages}, facts {facts}, workers {workers}, parse+extract CPU {cpu:.1f} s, load {load:.1f} s "
-        f"(writer ceiling {pages / load:,.0f} pages/s; workers' rate per core {pages / cpu:,.0f} pages/s)"
+        f"({load_cpu:.1f} s CPU; writer ceiling {ceiling:,.0f} pages/s; workers' rate per core "
+        f"{pages / cpu:,.0f} pages/s)"
     )
     top = sorted(per_process.items(), key=lambda kv: -kv[1][1])[:5]
     print("peak RSS per process: " + ", ".join(f"{n} {p} {b / 2**20:,.0f} MB" for p, (n, b) in top))
@@ -236,6 +264,7 @@ def run(args: argparse.Namespace, root: Path) -> None:
         f"CPU per process (of {wall:.1f} s wall): "
         + ", ".join(f"{p} {c:.1f} s" for p, c in sorted(cpu_of.items(), key=lambda kv: -kv[1]) if c >= 0.5)
     )
+    print(budget_line(sum(cpu_of.values()), pages, rate1, ceiling, workers))
     rate = bulletins / wall
     print(
         f"backfill: {bulletins} bulletins in {wall:.1f} s -> {rate:,.0f}/s ({rate / rate1:.2f}x single-core extract "

@@ -52,6 +52,9 @@ def test_chunks_over_processes_load_what_the_nightly_loaded(tmp_path):
     assert con.execute(FACTS).fetchall() == before  # same facts, same ids, nothing doubled
     assert times.pages == 35 and times.chunks == 5 * 3  # 7 pages a source in chunks of 3
     assert sum(s.fetched for s in stats) == 35 and sum(s.failed for s in stats) == 0
+    # the writer's CPU is its own thread's: never more than the wall time it spent loading
+    assert 0 < times.load_cpu <= times.load + 0.01
+    assert f"load {times.load:.1f} s ({times.load_cpu:.1f} s CPU)" in times.line()
     months = con.execute(
         "select partition, sum(pages), sum(facts) from backfill_partition where mode = 'reparse' and status = 'done'"
         " group by partition order by partition"
