@@ -244,16 +244,16 @@ def run(args: argparse.Namespace, root: Path) -> None:
     bulletins = con.execute("select count(*) from bulletin").fetchone()[0]
     facts = con.execute("select count(*) from fact").fetchone()[0]
     con.close()
-    workers = os.cpu_count() or 1
+    cores = os.cpu_count() or 1  # etl backfill runs one worker per core
     # the share of the machine's time (wall x cores) spent neither parsing/extracting (the workers' CPU) nor
     # loading (the writer's CPU): start-up, Prefect, planning, shipping chunks between processes, idle cores. The
     # writer loads while the workers parse, so "wall - load - parse" would undercount it to nothing.
-    overhead = max(0.0, 1 - (cpu + load_cpu) / (wall * workers))
+    overhead = max(0.0, 1 - (cpu + load_cpu) / (wall * cores))
     # the single writer's own rate, pages per second of its CPU: what a re-parse tends to with cores enough for
     # the workers (its wall time here also holds the time it waited for a core the workers had)
     ceiling = pages / load_cpu
     print(
-        f"pages {pages}, facts {facts}, workers {workers}, parse+extract CPU {cpu:.1f} s, load {load:.1f} s "
+        f"pages {pages}, facts {facts}, workers {cores}, parse+extract CPU {cpu:.1f} s, load {load:.1f} s "
         f"({load_cpu:.1f} s CPU; writer ceiling {ceiling:,.0f} pages/s; workers' rate per core "
         f"{pages / cpu:,.0f} pages/s)"
     )
@@ -264,7 +264,7 @@ def run(args: argparse.Namespace, root: Path) -> None:
         f"CPU per process (of {wall:.1f} s wall): "
         + ", ".join(f"{p} {c:.1f} s" for p, c in sorted(cpu_of.items(), key=lambda kv: -kv[1]) if c >= 0.5)
     )
-    print(budget_line(sum(cpu_of.values()), pages, rate1, ceiling, workers))
+    print(budget_line(sum(cpu_of.values()), pages, rate1, ceiling, cores))
     rate = bulletins / wall
     print(
         f"backfill: {bulletins} bulletins in {wall:.1f} s -> {rate:,.0f}/s ({rate / rate1:.2f}x single-core extract "
