@@ -46,3 +46,25 @@ def test_duplicate_ids_across_files(tmp_path):
     (tmp_path / "2.toml").write_text(GOOD, encoding="utf-8")
     with pytest.raises(SourceConfigError, match="already defined"):
         load_sources(tmp_path)
+
+
+def test_registry_parsed_once_per_content_and_reread_when_it_changes(tmp_path, monkeypatch):
+    import tomllib
+
+    from etl.fetch import registry
+    from etl.fetch.sources import load_fetch_config
+
+    parsed = []
+    real = tomllib.loads
+    monkeypatch.setattr(registry.tomllib, "loads", lambda text: parsed.append(text) or real(text))
+    registry.parse_toml.cache_clear()
+    f = tmp_path / "a.toml"
+    f.write_text(GOOD + '\n[fetch]\ncontact_url = "mailto:a@example.org"\n', encoding="utf-8")
+    assert [s.id for s in load_sources(f)] == ["a"]
+    assert load_fetch_config(f).contact_url == "mailto:a@example.org"
+    assert len(parsed) == 1  # the sources and the [fetch] table from one parse
+    # rewritten at once with the same size: a new content, read again (an mtime key could miss it)
+    f.write_text(GOOD.replace('id = "a"', 'id = "b"') + '\n[fetch]\ncontact_url = "mailto:b@example.org"\n')
+    assert [s.id for s in load_sources(f)] == ["b"]
+    assert load_fetch_config(f).contact_url == "mailto:b@example.org"
+    assert len(parsed) == 2

@@ -125,6 +125,10 @@ def test_etl_report_out_may_name_an_existing_html_file(tmp_path, capsys):
     assert str(target) in capsys.readouterr().out
 
 
+@pytest.mark.skipif(
+    _chromium() is None and os.environ.get("CI") != "true",
+    reason="Debian's chromium is not installed (.ci/run installs it)",
+)
 def test_demo_report_in_headless_chromium(tmp_path, demo_sources, prefect_harness, fast_flow_end):
     from etl.cli import load_flow_module
 

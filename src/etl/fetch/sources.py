@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from etl.fetch.client import DEFAULT_CONTACT_URL, FetchSettings, user_agent
 from etl.fetch.kinds import KINDS, Field
-from etl.fetch.registry import SourceConfigError, check_table, registry_table
+from etl.fetch.registry import SourceConfigError, check_table, parse_toml, registry_table
 from etl.reference.regions import load_gazetteer
 
 
@@ -305,7 +305,7 @@ def load_sources(path: Path, substitutions: dict[str, str] | None = None) -> lis
         for k, v in (substitutions or {}).items():
             raw = raw.replace("{" + k + "}", v)
         try:
-            data = tomllib.loads(raw)
+            data = parse_toml(raw)
         except tomllib.TOMLDecodeError as e:
             raise SourceConfigError(f"{f}: not valid TOML: {e}") from e
         unknown = sorted(set(data) - set(REGISTRY_TABLES))
