@@ -64,7 +64,10 @@ def test_registry_parsed_once_per_content_and_reread_when_it_changes(tmp_path, m
     assert load_fetch_config(f).contact_url == "mailto:a@example.org"
     assert len(parsed) == 1  # the sources and the [fetch] table from one parse
     # rewritten at once with the same size: a new content, read again (an mtime key could miss it)
-    f.write_text(GOOD.replace('id = "a"', 'id = "b"') + '\n[fetch]\ncontact_url = "mailto:b@example.org"\n')
+    f.write_text(
+        GOOD.replace('id = "a"', 'id = "b"') + '\n[fetch]\ncontact_url = "mailto:b@example.org"\n',
+        encoding="utf-8",
+    )
     assert [s.id for s in load_sources(f)] == ["b"]
     assert load_fetch_config(f).contact_url == "mailto:b@example.org"
     assert len(parsed) == 2

@@ -107,10 +107,14 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.mark.skipif(
+# skipped on a developer's machine without chromium, never under CI=true (.ci/run sets it and installs chromium)
+needs_chromium = pytest.mark.skipif(
     _chromium() is None and os.environ.get("CI") != "true",
     reason="Debian's chromium is not installed (.ci/run installs it)",
 )
+
+
+@needs_chromium
 def test_etl_report_out_may_name_an_existing_html_file(tmp_path, capsys):
     from etl.cli import main
 
@@ -125,10 +129,7 @@ def test_etl_report_out_may_name_an_existing_html_file(tmp_path, capsys):
     assert str(target) in capsys.readouterr().out
 
 
-@pytest.mark.skipif(
-    _chromium() is None and os.environ.get("CI") != "true",
-    reason="Debian's chromium is not installed (.ci/run installs it)",
-)
+@needs_chromium
 def test_demo_report_in_headless_chromium(tmp_path, demo_sources, prefect_harness, fast_flow_end):
     from etl.cli import load_flow_module
 
