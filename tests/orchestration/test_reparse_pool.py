@@ -15,6 +15,7 @@ from tests.cmssites import CmsSites
 from tests.orchestration.test_conditional_lists import nightly, sources
 
 FACTS = "select bulletin_id, indicator, region_code, value, evidence from fact order by all"
+RECORDED = "select count(*) from backfill_partition where mode = 'reparse' and status = 'done'"
 
 
 def _loaded(tmp_path, only: str | None = None):
@@ -36,6 +37,7 @@ def test_chunks_over_processes_load_what_the_nightly_loaded(tmp_path):
     from etl.models import Window
 
     seen: list[tuple[int, int, int, int]] = []
+    recorded: list[int] = []
     stats, times = reparse_window(
         con,
         srcs,
@@ -45,10 +47,17 @@ def test_chunks_over_processes_load_what_the_nightly_loaded(tmp_path):
         "r2",
         workers=2,
         chunk_pages=3,
-        progress=lambda t, total: seen.append((t.chunks, t.pages, t.facts, total)),
+        progress=lambda t, total: (
+            seen.append((t.chunks, t.pages, t.facts, total)),
+            recorded.append(con.execute(RECORDED).fetchone()[0]),
+        ),
     )
     # the total is counted before the first chunk, and the last call reaches it
     assert len(seen) == 15 and {total for *_, total in seen} == {35} and seen[-1] == (15, 35, 70, 35)
+    # a source's 12 months are recorded as soon as its last chunk is loaded, not at the end of the run: with
+    # one of the 15 chunks still out, exactly one source is unrecorded, whichever chunk it is
+    assert recorded[13] == 4 * 12 and recorded[-1] == 5 * 12
+    assert recorded == sorted(recorded) and all(n % 12 == 0 for n in recorded)
     assert con.execute(FACTS).fetchall() == before  # same facts, same ids, nothing doubled
     assert times.pages == 35 and times.chunks == 5 * 3  # 7 pages a source in chunks of 3
     assert sum(s.fetched for s in stats) == 35 and sum(s.failed for s in stats) == 0
@@ -61,6 +70,44 @@ def test_chunks_over_processes_load_what_the_nightly_loaded(tmp_path):
     ).fetchall()
     assert [m for m, _, _ in months] == [f"2024-{m:02d}" for m in range(1, 13)]
     assert sum(p for _, p, _ in months) == 35 and sum(f for _, _, f in months) == 70
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_a_run_stopped_part_way_keeps_the_sources_it_finished_and_the_next_run_starts_after_them(tmp_path):
+    from etl.models import Window
+
+    con, srcs = _loaded(tmp_path)
+    before = con.execute(FACTS).fetchall()
+    window = Window(date(2024, 1, 1), date(2024, 12, 31))
+    ids = [s.id for s in srcs]
+    todo, _ = plan(con, ids, window.start, window.end, "reparse", "missing")
+
+    def stop_in_the_second_source(times, total) -> None:
+        if times.chunks == 4:  # 7 pages a source in chunks of 3: the second source's first chunk
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        reparse_window(
+            con, srcs, by_source(todo), str(tmp_path / "raw"), window, "r1", workers=1, chunk_pages=3,
+            progress=stop_in_the_second_source,
+        )  # fmt: skip
+    done = con.execute(
+        "select source_id, count(*), sum(pages) from backfill_partition where mode = 'reparse' "
+        "and status = 'done' group by 1"
+    ).fetchall()
+    assert done == [(srcs[0].id, 12, 7)]
+    todo, skipped = plan(con, ids, window.start, window.end, "reparse", "missing")
+    assert {p.source_id for p in skipped} == {srcs[0].id} and len(skipped) == 12
+    assert {p.source_id for p in todo} == set(ids[1:]) and len(todo) == 48
+    stats, times = reparse_window(
+        con, srcs, by_source(todo), str(tmp_path / "raw"), window, "r2", workers=1, chunk_pages=3
+    )
+    assert times.pages == 28 and sum(s.fetched for s in stats) == 28  # the four sources left, nothing more
+    assert con.execute(FACTS).fetchall() == before  # nothing doubled by the chunk loaded twice
+    assert con.execute(RECORDED).fetchone() == (60,)
 
 
 def test_a_missing_stored_page_fails_its_month_only(tmp_path):

@@ -83,3 +83,55 @@ def test_two_writers_at_once_on_a_ducklake_equal_the_file_warehouse(tmp_path, mo
     loads = {(s, p): n for s, p, _, _, n in lake_view["load_audit"]}
     assert {n for (s, _), n in loads.items() if s == "alpha"} == {2}
     assert {n for (s, _), n in loads.items() if s == "beta"} == {1}
+
+
+def test_a_transaction_refused_for_a_concurrent_commit_runs_again_on_the_new_state(tmp_path, monkeypatch):
+    from datetime import UTC, date, datetime
+
+    from etl.models import Window
+    from etl.orchestration.backfill import Partition, PartitionRecord, record_all
+    from etl.warehouse.lake import is_conflict, retry_conflicts
+
+    def parts(source: str, status: str) -> list[PartitionRecord]:
+        return [
+            PartitionRecord(
+                Partition(source, f"2024-{m:02d}", Window(date(2024, m, 1), date(2024, m, 28))), status
+            )
+            for m in (1, 2)
+        ]
+
+    started = datetime.now(UTC)
+    with PostgresServer() as pg:
+        lake = "ducklake:postgres:" + pg.createdb("lake")
+        monkeypatch.setenv("ETL_LAKE_DATA", str(tmp_path / "lake-data"))
+        with open_warehouse(lake) as con:
+            record_all(con, parts("a", "failed") + parts("b", "failed"), "reparse", "r0", started)  # one file
+        mine, other = connect(lake), connect(lake)
+        try:
+            attempts: list[int] = []
+
+            def mark_a_done() -> None:
+                # another writer deletes from the same data file between this transaction's start and its commit
+                # (the first time only), as a concurrent backfill recording its own partitions does
+                attempts.append(len(attempts))
+                mine.execute("begin transaction")
+                mine.execute("delete from backfill_partition where source_id = 'a'")
+                mine.execute("insert into backfill_partition (source_id, partition, mode, status) "
+                             "values ('a', '2024-01', 'reparse', 'done'), ('a', '2024-02', 'reparse', 'done')")  # fmt: skip
+                if len(attempts) == 1:
+                    record_all(other, parts("b", "done"), "reparse", "r1", started)
+                try:
+                    mine.execute("commit")
+                except Exception as e:
+                    assert is_conflict(e), e  # DuckLake's own words for it
+                    raise
+
+            retry_conflicts(mark_a_done)
+            assert attempts == [0, 1]
+            rows = mine.execute(
+                "select source_id, partition, status from backfill_partition order by all"
+            ).fetchall()
+            assert rows == [(s, f"2024-0{m}", "done") for s in "ab" for m in (1, 2)]  # both writers' changes
+        finally:
+            mine.close()
+            other.close()

@@ -103,33 +103,42 @@ def record_all(
     """Record partitions in one transaction of two statements, whatever their number: a re-parse of every
     bureau's ten years ends with hundreds of thousands of partitions, and three statements each cost ~2.5 ms
     per partition (3 s of a 100k-page re-parse's 1,200 partitions)."""
-    import duckdb  # here, not at the top: the re-parse workers import this module and need no database
+    # here, not at the top: the re-parse workers import this module and need no database
+    import duckdb
+
+    from etl.warehouse.lake import retry_conflicts
 
     if not records:
         return
     columns = [list(c) for c in zip(*((r.part.source_id, r.part.month, r.status, r.pages, r.facts, r.error)
                                        for r in records), strict=True)]  # fmt: skip
     keys = """select unnest(?::varchar[]) as source_id, unnest(?::varchar[]) as partition"""
-    con.execute("begin transaction")
-    try:
-        con.execute(
-            f"""delete from backfill_partition as b
-                where b.mode = ? and exists (select 1 from ({keys}) as k
-                                             where k.source_id = b.source_id and k.partition = b.partition)""",
-            [mode, columns[0], columns[1]],
-        )
-        con.execute(
-            f"""insert into backfill_partition
-                select k.source_id, k.partition, ?, k.status, ?, ?, ?, k.pages, k.facts, k.error
-                from ({keys}, unnest(?::varchar[]) as status, unnest(?::integer[]) as pages,
-                              unnest(?::integer[]) as facts, unnest(?::varchar[]) as error) as k""",
-            [mode, run_id, started, datetime.now(UTC), *columns],
-        )
-        con.execute("commit")
-    except Exception:
-        with contextlib.suppress(duckdb.Error):
-            con.execute("rollback")
-        raise
+
+    def transaction() -> None:
+        con.execute("begin transaction")
+        try:
+            con.execute(
+                f"""delete from backfill_partition as b
+                    where b.mode = ? and exists (select 1 from ({keys}) as k
+                                                 where k.source_id = b.source_id and k.partition = b.partition)""",
+                [mode, columns[0], columns[1]],
+            )
+            con.execute(
+                f"""insert into backfill_partition
+                    select k.source_id, k.partition, ?, k.status, ?, ?, ?, k.pages, k.facts, k.error
+                    from ({keys}, unnest(?::varchar[]) as status, unnest(?::integer[]) as pages,
+                                  unnest(?::integer[]) as facts, unnest(?::varchar[]) as error) as k""",
+                [mode, run_id, started, datetime.now(UTC), *columns],
+            )
+            con.execute("commit")
+        except Exception:
+            # a commit that failed (a DuckLake conflict) has already ended the transaction
+            with contextlib.suppress(duckdb.Error):
+                con.execute("rollback")
+            raise
+
+    # on DuckLake, a concurrent backfill may record its own partitions (rows of the same data file) first
+    retry_conflicts(transaction)
 
 
 def month_of(d: date | None, parts: list[Partition]) -> str:

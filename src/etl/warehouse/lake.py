@@ -12,14 +12,20 @@ at run time.
 from __future__ import annotations
 
 import os
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import duckdb
 
 from etl.settings import is_lake
 
-__all__ = ["LakeError", "connect_lake", "is_conflict", "is_lake"]
+__all__ = ["LakeError", "connect_lake", "is_conflict", "is_lake", "retry_conflicts"]
 
 ALIAS = "wh"
+CONFLICT_RETRIES = 8
+T = TypeVar("T")
 
 
 class LakeError(RuntimeError):
@@ -54,6 +60,20 @@ def connect_lake(target: str, read_only: bool = False) -> duckdb.DuckDBPyConnect
 def is_conflict(e: BaseException) -> bool:
     """Two writers changed the same table at once: DuckLake refuses the later commit; the load is retried."""
     return isinstance(e, duckdb.Error) and "conflict" in str(e).lower()
+
+
+def retry_conflicts(transaction: Callable[[], T], retries: int = CONFLICT_RETRIES) -> T:
+    """Run ``transaction`` (which begins, commits, and rolls back on error) again while another writer's commit
+    to the same tables makes DuckLake refuse it: the refused transaction rolled back whole, so it is simply run
+    on the new state (bounded, with jittered backoff). On a DuckDB file there is one writer and no conflict."""
+    for attempt in range(retries + 1):
+        try:
+            return transaction()
+        except duckdb.Error as e:
+            if not is_conflict(e) or attempt == retries:
+                raise
+            time.sleep(random.uniform(0.05, 0.2) * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 def _quote(s: str) -> str:

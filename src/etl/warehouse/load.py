@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import random
-import time
 from datetime import UTC, datetime
 
 import duckdb
@@ -18,7 +16,7 @@ import pandas as pd
 
 from etl.fetch.client import sendable_header
 from etl.models import BatchRows, SourceBatch, SourceStats, url_key
-from etl.warehouse.lake import is_conflict
+from etl.warehouse.lake import retry_conflicts
 from etl.warehouse.rows import (
     BULLETIN_COLUMNS,
     FACT_COLUMNS,
@@ -48,9 +46,6 @@ def _frames(rows: BatchRows, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     fdf["span_start"] = fdf["span_start"].astype("int64")
     fdf["span_end"] = fdf["span_end"].astype("int64")
     return bdf, fdf
-
-
-_CONFLICT_RETRIES = 8
 
 
 def load_batch(
@@ -181,16 +176,8 @@ def load_batch(
     for name, frame in present.items():
         con.register(name, frame)
     try:
-        for attempt in range(_CONFLICT_RETRIES + 1):
-            try:
-                _write(con, src, run_id, now, batch, move_cursor, set(frames) - set(present))
-                break
-            except duckdb.Error as e:
-                # on DuckLake, another writer committed to the same tables first: the transaction rolled
-                # back whole, so it is simply run again on the new state (bounded, with jittered backoff)
-                if not is_conflict(e) or attempt == _CONFLICT_RETRIES:
-                    raise
-                time.sleep(random.uniform(0.05, 0.2) * 2**attempt)
+        # on DuckLake, another writer may commit to the same tables first
+        retry_conflicts(lambda: _write(con, src, run_id, now, batch, move_cursor, set(frames) - set(present)))
     finally:
         for name in present:
             con.unregister(name)
