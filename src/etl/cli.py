@@ -262,8 +262,14 @@ def _dispatch(flow_name: str, params: dict, args: argparse.Namespace) -> int:
         signum = cancel.received()
         if signum is None:
             raise
+        # a backfill records its partitions as they finish: the same command goes on from there
+        resume = (
+            "; the same command (with --reprocess missing, the default) goes on after the partitions it recorded"
+            if flow_name == "backfill"
+            else ""
+        )
         print(
-            f"etl: run cancelled by signal {signum} ({type(e).__name__}); batches loaded before it are whole",
+            f"etl: run cancelled by signal {signum} ({type(e).__name__}); batches loaded before it are whole{resume}",
             file=sys.stderr,
         )
         return 128 + signum
