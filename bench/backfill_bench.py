@@ -8,9 +8,10 @@ with no charset declared) spread over sources x months, with their ``raw_page`` 
 as a user would and watches the whole process tree. Prints on its last line: bulletins, wall seconds,
 bulletins/s, the ratio to the single-core extract rate measured in this run on the same texts (the mean of one
 measurement before the run and one after it), peak RSS of the process tree, and the share of the machine's time
-(wall x cores) outside parse/extract (the workers' CPU) and load (the writer's CPU). The line before it says what the machine's cores allow: the CPU a page costs the whole
-process tree against extraction alone, the ratio that bounds on this many cores, and how many cores the 1.2x goal
-needs (or that it is past the single writer's ceiling).
+(wall x cores) outside parse/extract (the workers' CPU) and load (the writer's CPU). The line before it says
+what the machine's cores allow: the CPU a page costs the whole process tree against extraction alone, the ratio
+that bounds on this many cores, and how many cores the 1.2x goal needs (or that it is past the single writer's
+ceiling).
 """
 
 from __future__ import annotations

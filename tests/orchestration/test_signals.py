@@ -62,18 +62,12 @@ def test_a_signalled_reparse_keeps_the_sources_it_finished_and_the_same_command_
     import threading
 
     from etl.fetch.rawzone import RawZone
-    from etl.warehouse.database import connect, migrate
-    from tests.cmssites import CmsSites
-    from tests.orchestration.test_conditional_lists import nightly, sources
+    from etl.warehouse.database import connect
+    from tests.orchestration.test_reparse_pool import FACTS, RECORDED, _loaded
 
     db, raw = tmp_path / "w.duckdb", RawZone(tmp_path / "raw")
-    con = connect(db)
-    migrate(con)
-    with CmsSites() as site:
-        srcs = sources(site)
-        nightly(con, srcs, raw)
-    facts = "select bulletin_id, indicator, region_code, value from fact order by all"
-    before = con.execute(facts).fetchall()
+    con, srcs = _loaded(tmp_path)
+    before = con.execute(FACTS).fetchall()
     # the last source's first stored page becomes a pipe: the re-parse's worker blocks reading it, which it
     # reaches only after the writer has loaded (and recorded) the first source: one worker, chunks in order
     (digest,) = con.execute(
@@ -138,9 +132,7 @@ def test_a_signalled_reparse_keeps_the_sources_it_finished_and_the_same_command_
     assert f"reparse: {7 * (len(srcs) - finished)} pages" in again.stdout
     con = connect(db, read_only=True)
     try:
-        assert con.execute(facts).fetchall() == before  # nothing lost, nothing doubled
-        assert con.execute(
-            "select count(*) from backfill_partition where mode = 'reparse' and status = 'done'"
-        ).fetchone() == (12 * len(srcs),)
+        assert con.execute(FACTS).fetchall() == before  # nothing lost, nothing doubled
+        assert con.execute(RECORDED).fetchone() == (12 * len(srcs),)
     finally:
         con.close()

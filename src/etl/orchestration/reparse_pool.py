@@ -143,21 +143,19 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 
 def _records(ps: list[Partition], out: _Outcome | None) -> list[PartitionRecord]:
-    """A source's partitions as they end: failed where a page of the month failed, else done."""
-    out = out or _Outcome(SourceStats(source_id=ps[0].source_id if ps else ""))
-    records = []
-    for p in ps:
-        errors = out.failures.get(p.month)
-        records.append(
-            PartitionRecord(
-                p,
-                "failed" if errors else "done",
-                out.pages.get(p.month, 0),
-                out.facts.get(p.month, 0),
-                "; ".join(errors)[:2000] if errors else None,
-            )
+    """A source's partitions as they end (``out``: what its chunks loaded, None for a source with no page):
+    failed where a page of the month failed, else done."""
+    failures, pages, facts = (out.failures, out.pages, out.facts) if out else ({}, {}, {})
+    return [
+        PartitionRecord(
+            p,
+            "failed" if (errors := failures.get(p.month)) else "done",
+            pages.get(p.month, 0),
+            facts.get(p.month, 0),
+            "; ".join(errors)[:2000] if errors else None,
         )
-    return records
+        for p in ps
+    ]
 
 
 def _planned_pages(counts: dict[str | None, int], ps: list[Partition]) -> int:
@@ -195,11 +193,6 @@ def reparse_window(
     outcomes: dict[str, _Outcome] = {}
     in_flight: dict[str, int] = defaultdict(int)  # source id → chunks handed out and not yet loaded
     handed_out: set[str] = set()  # sources whose last chunk has been handed out
-    recorded: set[str] = set()
-
-    def record_source(sid: str) -> None:
-        record_all(writer.con, _records(parts[sid], outcomes.get(sid)), "reparse", run_id, started)
-        recorded.add(sid)
 
     def hand_out(source: Source, last: bool) -> None:
         in_flight[source.id] += 1
@@ -228,7 +221,7 @@ def reparse_window(
         times.facts += stats.facts
         in_flight[source.id] -= 1
         if source.id in handed_out and not in_flight[source.id]:
-            record_source(source.id)
+            record_all(writer.con, _records(parts[source.id], out), "reparse", run_id, started)
         if times.pages // RENEW_PAGES > (times.pages - stats.discovered) // RENEW_PAGES:
             writer.renew()
         _return_freed_memory()
@@ -274,8 +267,8 @@ def reparse_window(
                     source = pending.pop(fut)
                     submit()
                     take(fut.result(), source)
-    # sources that had no page to hand out
-    rest = [r for sid, ps in parts.items() if sid not in recorded for r in _records(ps, outcomes.get(sid))]
+    # the others were recorded as their last chunk was loaded
+    rest = [r for sid, ps in parts.items() if sid not in handed_out for r in _records(ps, None)]
     record_all(writer.con, rest, "reparse", run_id, started)
     # within the writer's budget and row groups: left in the WAL, the last chunks would be replayed by the next
     # connection under DuckDB's defaults (measured: +410 MB in the flow after the loads)

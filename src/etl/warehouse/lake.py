@@ -11,6 +11,7 @@ at run time.
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import time
@@ -66,14 +67,13 @@ def retry_conflicts(transaction: Callable[[], T], retries: int = CONFLICT_RETRIE
     """Run ``transaction`` (which begins, commits, and rolls back on error) again while another writer's commit
     to the same tables makes DuckLake refuse it: the refused transaction rolled back whole, so it is simply run
     on the new state (bounded, with jittered backoff). On a DuckDB file there is one writer and no conflict."""
-    for attempt in range(retries + 1):
+    for attempt in itertools.count():
         try:
             return transaction()
         except duckdb.Error as e:
             if not is_conflict(e) or attempt == retries:
                 raise
             time.sleep(random.uniform(0.05, 0.2) * 2**attempt)
-    raise AssertionError("unreachable")
 
 
 def _quote(s: str) -> str:
