@@ -43,7 +43,7 @@ from etl.orchestration.backfill import (
 )
 from etl.orchestration.ingest import discover_source, fetch_refs
 from etl.orchestration.reparse import pages_by_month
-from etl.orchestration.reparse_pool import ReparseTimes, reparse_window
+from etl.orchestration.reparse_pool import CHUNK_PAGES, ReparseTimes, reparse_window
 from etl.orchestration.runs import outcome, writer_slot
 from etl.report.summary import reparse_progress, source_progress, summary_markdown
 from etl.warehouse.config import use_registry
@@ -93,6 +93,7 @@ def reparse_task(
     window: Window,
     run: BackfillRun,
     workers: int | None,
+    chunk_pages: int | None = None,
 ) -> list[SourceStats]:
     with closing(connect(run.db, run.lock_timeout)) as con:
         stats, times = reparse_window(
@@ -103,6 +104,7 @@ def reparse_task(
             window,
             run.run_id,
             workers,
+            chunk_pages or CHUNK_PAGES,
             progress=_progress(),
             page_counts=counts,
             reopen=lambda: connect(run.db, run.lock_timeout),
@@ -139,15 +141,16 @@ def backfill(
     lock_timeout: float = 600.0,
     writer_limit: str | None = None,
     workers: int | None = None,
+    chunk_pages: int | None = None,
 ) -> list[dict]:
     """Backfill [start, end] for ``sources`` (default: all); ``reparse`` re-reads the raw zone over a process pool;
     ``reprocess``: missing | failed | all; ``writer_limit``: a Prefect concurrency limit held while loading;
-    ``workers``: re-parse processes (default one per core)."""
+    ``workers``: re-parse processes (default one per core); ``chunk_pages``: pages per re-parse chunk."""
     cancel.install()  # after Prefect's own SIGTERM bridge: a signal also stops the fetches in worker threads
     use_registry(Path(registry))  # its [warehouse] table, under the environment
     db_path = Path(db) if db else settings.default_db()
     srcs = {s.id: s for s in load_sources(Path(registry))}
-    check_arguments(start, end, max_parallel, sources, set(srcs), workers)
+    check_arguments(start, end, max_parallel, sources, set(srcs), workers, chunk_pages)
     run_id = str(flow_run.id or uuid.uuid4())
     ids, mode, window = sorted(sources or srcs), "reparse" if reparse else "fetch", Window(start, end)
     run = BackfillRun(
@@ -178,7 +181,7 @@ def backfill(
     stats: list[SourceStats] = list(work.faults)
     if reparse:
         with writer_slot(writer_limit, lock_timeout):
-            stats += reparse_task(work.by_source(), srcs, counts, window, run, workers)
+            stats += reparse_task(work.by_source(), srcs, counts, window, run, workers, chunk_pages)
     else:
         stats += fetch_partitions(work, srcs, state.memory, fetch_settings, run, max_parallel)
     with closing(connect(db_path, lock_timeout)) as con:

@@ -208,6 +208,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     }
     if args.workers is not None:
         params["workers"] = args.workers
+    if args.chunk_pages is not None:
+        params["chunk_pages"] = args.chunk_pages
     if args.db:
         params["db"] = str(_db(args))
     return _dispatch("backfill", params, args)
@@ -330,6 +332,16 @@ def _positive_int(value: str) -> int:
         raise argparse.ArgumentTypeError(f"{value!r} is not an integer") from None
     if not 1 <= n <= 64:
         raise argparse.ArgumentTypeError(f"{n} is not in 1..64")
+    return n
+
+
+def _chunk_pages(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an integer") from None
+    if not 1 <= n <= 100_000:
+        raise argparse.ArgumentTypeError(f"{n} is not in 1..100000")
     return n
 
 
@@ -571,6 +583,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=None,
         help="--reparse: parse/extract processes (1-64; default: one per core); fewer leave cores to other work",
+    )
+    sp.add_argument(
+        "--chunk-pages",
+        type=_chunk_pages,
+        default=None,
+        help="--reparse: stored pages a worker parses and the writer loads at once (1-100000; default 1000); "
+        "small sources are packed together into one chunk",
     )
     flow_options(sp, "backfill")
     sp.set_defaults(func=cmd_backfill)

@@ -88,8 +88,9 @@ def test_a_signalled_reparse_keeps_the_sources_it_finished_and_the_same_command_
         ),
         encoding="utf-8",
     )
-    cmd = [sys.executable, "-m", "etl.cli", "backfill", "--reparse", "--workers", "1", "--sources", str(reg),
-           "--db", str(db), "--start", "2024-01-01", "--end", "2024-12-31"]  # fmt: skip
+    # a chunk per source (7 pages each), or the 35 pages would be one chunk
+    cmd = [sys.executable, "-m", "etl.cli", "backfill", "--reparse", "--workers", "1", "--chunk-pages", "7",
+           "--sources", str(reg), "--db", str(db), "--start", "2024-01-01", "--end", "2024-12-31"]  # fmt: skip
     proc = subprocess.Popen(
         cmd, env=cli_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

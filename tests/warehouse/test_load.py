@@ -137,3 +137,107 @@ def test_objects_added_after_the_columns_were_taken_are_refused_not_lost(con):
     with pytest.raises(ValueError, match="added after its rows were taken"):
         load_batch(con, b, "run1")
     assert table_counts(con)["fact"] == 0
+
+
+def _two_sources(night: int):
+    """Batches of sources s and t as night ``night`` saw them: s's page a changes its figures on night 2 (its
+    page b is not read again), t's page y fails on night 1 and loads on night 2; each has a bad fact and a page rejected before validation.
+    Both sites use the same paths, as two bureaus on one CMS do: only the source tells their rows apart."""
+    from etl.models import PageIssue
+
+    out = []
+    for src in ("s", "t"):
+        a = bulletin(src, "/a.html", date(2024, 3, 1))
+        b = bulletin(src, "/b.html", date(2024, 4, 2))
+        facts = [
+            fact(a, "social_work_stations", "341200", 150 + night, "station"),
+            fact(b, "funding", "341200", 1_300_000, "cny", "more_than", span=10),
+            fact(b, "social_workers", "999999", 10, "person", span=30),  # not in the gazetteer
+        ]
+        pages = [a, b]
+        if src == "s" and night == 2:  # s's page b is not read again: its rows must stay as they were
+            pages, facts = [a], facts[:1]
+        if src == "t" and night == 2:
+            pages.append(y := bulletin(src, "/y.html", date(2024, 4, 9)))
+            facts.append(fact(y, "volunteers", "341200", 4_000, "person"))
+        one = batch(src, pages, facts)
+        one.newest = max(p.published for p in pages)
+        one.quarantine.append({"layer": "parse", "record_key": "/c.html", "check": "main_text",
+                               "reason": "/c.html: no main text"})  # fmt: skip
+        if src == "s" and night == 1:  # s's page y, never read again, and t's page y share a path
+            one.quarantine.append({"layer": "parse", "record_key": "/y.html", "check": "main_text",
+                                   "reason": "/y.html: no main text"})  # fmt: skip
+        if src == "t" and night == 1:
+            one.stats.failures.append(PageIssue("http://bureau.test/y.html", "fetch", "HTTP 503", "503"))
+            one.stats.failed += 1
+            one.outcomes["http://bureau.test/y.html"] = "failed"
+        out.append(one)
+    return out
+
+
+def _tables(con) -> dict[str, list]:
+    """Every table's rows, without the columns a clock or a run id fills in."""
+    out = {}
+    for (table,) in con.execute(
+        "select table_name from duckdb_tables() where not temporary order by 1"
+    ).fetchall():
+        cols = [
+            c
+            for c, t in con.execute(
+                "select column_name, data_type from duckdb_columns() where table_name = ? order by column_index",
+                [table],
+            ).fetchall()
+            if not t.startswith("TIMESTAMP") and not c.endswith("run_id")
+        ]
+        out[table] = con.execute(f"select {', '.join(cols)} from {table} order by all").fetchall()
+    return out
+
+
+def test_batches_loaded_in_one_transaction_leave_what_they_leave_one_by_one(tmp_path):
+    """A re-parse loads the batches of many small sources together; every table must come out as if each had
+    been loaded alone: replaced facts, quarantine, failures kept and cleared, ledger, audit, cursors."""
+    from etl.warehouse.load import load_batches
+
+    results = {}
+    for mode in ("alone", "together"):
+        with open_warehouse(tmp_path / f"{mode}.duckdb") as con:
+            for night in (1, 2):
+                batches = _two_sources(night)
+                if mode == "alone":
+                    stats = [load_batch(con, b, f"run{night}") for b in batches]
+                else:
+                    stats = load_batches(con, batches, f"run{night}")
+                assert [(s.source_id, s.facts, s.quarantined) for s in stats] == [
+                    ("s", 2 if night == 1 else 1, 3 if night == 1 else 1),
+                    ("t", 2 if night == 1 else 3, 2),
+                ]
+            results[mode] = _tables(con)
+    together = results["together"]
+    assert together == results["alone"]
+    # what the comparison covers: both sources' rows in each table, night 2's figures, t's failure cleared
+    assert sorted(r[0] for r in together["source_state"]) == ["s", "t"]
+    facts = {(r[2], r[3], r[5]) for r in together["fact"]}
+    assert ("s", "social_work_stations", 152.0) in facts and ("s", "social_work_stations", 151.0) not in facts
+    assert ("t", "volunteers", 4000.0) in facts and len(together["fact"]) == 5
+    assert together["fetch_failure"] == [] and len(together["quarantine"]) == 5
+    # (source, partition, pages fetched): t's undated partition, where its failed page was, keeps the parse
+    # reject that no page dates
+    assert {(r[0], r[1], r[3]) for r in together["load_audit"]} == {
+        ("s", "2024-03", 1), ("s", "2024-04", 1), ("t", "2024-03", 1), ("t", "2024-04", 2), ("t", "undated", 0),
+    }  # fmt: skip
+
+
+def test_one_transaction_loads_all_of_its_batches_or_none(con):
+    from etl.warehouse.load import load_batches
+    from etl.warehouse.rows import to_rows
+
+    good, broken = _two_sources(1)
+    to_rows(broken)
+    broken.facts.append(
+        fact(bulletin("t", "/t/z.html", date(2024, 5, 1)), "volunteers", "341200", 1, "person")
+    )
+    with pytest.raises(ValueError, match="batch of t: objects added after its rows were taken"):
+        load_batches(con, [good, broken], "run1")
+    assert table_counts(con)["fact"] == table_counts(con)["bulletin"] == 0
+    with pytest.raises(ValueError, match="one batch per source"):
+        load_batches(con, [good, _two_sources(2)[0]], "run1")

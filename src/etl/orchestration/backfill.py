@@ -274,13 +274,16 @@ def check_arguments(
     sources: list[str] | None,
     known: set[str],
     workers: int | None = None,
+    chunk_pages: int | None = None,
 ) -> None:
     """``max_parallel`` None: from the hosts' politeness (:func:`parallel_from_politeness`); ``workers`` None:
-    one re-parse process per core."""
+    one re-parse process per core; ``chunk_pages`` None: the pool's default."""
     if max_parallel is not None and (not isinstance(max_parallel, int) or not 1 <= max_parallel <= 64):
         raise ValueError(f"max_parallel must be an integer in 1..64, got {max_parallel!r}")
     if workers is not None and (not isinstance(workers, int) or not 1 <= workers <= 64):
         raise ValueError(f"workers must be an integer in 1..64, got {workers!r}")
+    if chunk_pages is not None and (not isinstance(chunk_pages, int) or not 1 <= chunk_pages <= 100_000):
+        raise ValueError(f"chunk_pages must be an integer in 1..100000, got {chunk_pages!r}")
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
     unknown = set(sources or []) - known

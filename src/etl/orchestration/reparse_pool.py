@@ -1,10 +1,11 @@
 """Re-parse a backfill window from the raw zone at scale: partitions are bookkeeping, not units of work.
 
-Each source's raw-page index is read once; its pages are cut into chunks of a thousand; worker processes
-(one per core unless told) read, parse and extract the chunks through the nightly run's page path; the single writer (this
-process) loads each chunk's batch as it comes back. At most ``workers + 2`` chunks are in flight, so memory does
-not grow with the window. Afterwards each source x month partition is recorded done, or failed with the pages
-that could not be re-read."""
+Each source's raw-page index is read once; the pages are cut into chunks of a thousand, a large source's over
+several chunks and small sources packed together into one; worker processes (one per core unless told) read, parse
+and extract the chunks through the nightly run's page path; the single writer (this process) loads each chunk's
+batches (one per source in it) in one transaction as they come back. At most ``workers + 1`` chunks are in
+flight, so memory does not grow with the window. Each source x month partition is recorded done, or failed with
+the pages that could not be re-read, once the source's last chunk is loaded."""
 
 from __future__ import annotations
 
@@ -25,14 +26,16 @@ from etl.fetch.sources import Source
 from etl.models import SourceStats, Window
 from etl.orchestration.backfill import Partition, PartitionRecord, month_of, record_all
 from etl.orchestration.reparse import pages_by_month, raw_pages_in_window
-from etl.orchestration.reparse_worker import ChunkResult, reparse_chunk
+from etl.orchestration.reparse_worker import ChunkResult, reparse_pieces
 from etl.warehouse.database import checkpoint_file
-from etl.warehouse.load import load_batch
+from etl.warehouse.load import load_batches
 
 # Pages per chunk: a chunk is ~13 KB per page as Python objects in a worker and again in the writer, up to
-# workers + 2 of them at once; per chunk the writer runs ~25 statements and a commit. 1,000 pages kept 100k-page
-# re-parses at the same rate as 2,000 (within the machine's run-to-run spread) with 50 MB less in each worker
-# and 40 MB less in the writer.
+# workers + 1 of them at once; per chunk the writer validates once and runs ~25 statements and a commit
+# (~100 ms whatever the chunk's size). 1,000 pages kept 100k-page re-parses at the same rate as 2,000 (within
+# the machine's run-to-run spread) with 50 MB less in each worker and 40 MB less in the writer. Chunks are cut
+# by pages, not by source: with one chunk per source, 1,000 sources of 20 pages ran at 175 pages/s, the writer
+# busy with fixed costs.
 CHUNK_PAGES = 1000
 # The writer's DuckDB budget, and the WAL size after which it checkpoints. Measured over 100k pages: DuckDB's
 # default 16 MB threshold with a 384 MB budget and 122,880-row groups peaked at +364 MB during commits (see
@@ -104,15 +107,20 @@ class _Writer:
         self.setup()
 
 
+Piece = tuple[Source, list[tuple], bool]  # a source's pages in a chunk, and whether they are its last
+
+
 def _jobs(
     writer: _Writer,
     sources: list[Source],
     parts: dict[str, list[Partition]],
     window: Window,
     size: int,
-) -> Iterator[tuple[Source, list[tuple], bool]]:
-    """Chunks of stored pages, one source's raw-page index read at a time (once per run), never all at once;
-    each says whether it is its source's last."""
+) -> Iterator[list[Piece]]:
+    """Chunks of ``size`` stored pages (the last one fewer), one source's raw-page index read at a time (once per
+    run), never all at once."""
+    chunk: list[Piece] = []
+    room = size
     for s in sources:
         if not parts.get(s.id):
             continue
@@ -120,8 +128,17 @@ def _jobs(
         pages = [
             p for p in raw_pages_in_window(writer.con, s.id, window) if month_of(p[4], parts[s.id]) in months
         ]
-        for i in range(0, len(pages), size):
-            yield s, pages[i : i + size], i + size >= len(pages)
+        start = 0
+        while start < len(pages):
+            piece = pages[start : start + room]
+            start += len(piece)
+            room -= len(piece)
+            chunk.append((s, piece, start >= len(pages)))
+            if not room:
+                yield chunk
+                chunk, room = [], size
+    if chunk:
+        yield chunk
 
 
 def _return_freed_memory() -> None:
@@ -156,6 +173,12 @@ def _records(ps: list[Partition], out: _Outcome | None) -> list[PartitionRecord]
         )
         for p in ps
     ]
+
+
+def _pieces(
+    chunk: list[Piece], parts: dict[str, list[Partition]]
+) -> list[tuple[Source, list[tuple], list[Partition]]]:
+    return [(s, pages, parts[s.id]) for s, pages, _ in chunk]
 
 
 def _planned_pages(counts: dict[str | None, int], ps: list[Partition]) -> int:
@@ -194,35 +217,40 @@ def reparse_window(
     in_flight: dict[str, int] = defaultdict(int)  # source id → chunks handed out and not yet loaded
     handed_out: set[str] = set()  # sources whose last chunk has been handed out
 
-    def hand_out(source: Source, last: bool) -> None:
-        in_flight[source.id] += 1
-        if last:
-            handed_out.add(source.id)
+    def hand_out(chunk: list[Piece]) -> None:
+        for source, _, last in chunk:
+            in_flight[source.id] += 1
+            if last:
+                handed_out.add(source.id)
 
-    def take(done: ChunkResult, source: Source) -> None:
-        times.parse_extract_cpu += done.cpu
+    def take(results: list[ChunkResult], chunk: list[Piece]) -> None:
         t0, c0 = time.perf_counter(), time.thread_time()
-        stats = load_batch(writer.con, done.batch, run_id, move_cursor=False)
+        loaded = load_batches(writer.con, [r.batch for r in results], run_id, move_cursor=False)
         # DuckDB runs the writer's statements on this thread (threads = 1)
         times.load_cpu += time.thread_time() - c0
         times.load += time.perf_counter() - t0
         times.chunks += 1
-        times.pages += stats.discovered
-        out = outcomes.setdefault(source.id, _Outcome(SourceStats(source_id=f"{source.id} (reparse)")))
-        for k in ("discovered", "fetched", "failed", "parsed", "facts", "quarantined"):
-            setattr(out.stats, k, getattr(out.stats, k) + getattr(stats, k))
-        out.stats.failures += stats.failures
-        for month, n in done.pages.items():
-            out.pages[month] += n
-        for month, n in done.facts.items():
-            out.facts[month] += n
-        for month, errors in done.failures.items():
-            out.failures[month] += errors
-        times.facts += stats.facts
-        in_flight[source.id] -= 1
-        if source.id in handed_out and not in_flight[source.id]:
-            record_all(writer.con, _records(parts[source.id], out), "reparse", run_id, started)
-        if times.pages // RENEW_PAGES > (times.pages - stats.discovered) // RENEW_PAGES:
+        finished: list[PartitionRecord] = []
+        for done, stats, (source, _, _) in zip(results, loaded, chunk, strict=True):
+            times.parse_extract_cpu += done.cpu
+            times.pages += stats.discovered
+            times.facts += stats.facts
+            out = outcomes.setdefault(source.id, _Outcome(SourceStats(source_id=f"{source.id} (reparse)")))
+            for k in ("discovered", "fetched", "failed", "parsed", "facts", "quarantined"):
+                setattr(out.stats, k, getattr(out.stats, k) + getattr(stats, k))
+            out.stats.failures += stats.failures
+            for month, n in done.pages.items():
+                out.pages[month] += n
+            for month, n in done.facts.items():
+                out.facts[month] += n
+            for month, errors in done.failures.items():
+                out.failures[month] += errors
+            in_flight[source.id] -= 1
+            if source.id in handed_out and not in_flight[source.id]:
+                finished += _records(parts[source.id], out)
+        record_all(writer.con, finished, "reparse", run_id, started)
+        pages = sum(s.discovered for s in loaded)
+        if times.pages // RENEW_PAGES > (times.pages - pages) // RENEW_PAGES:
             writer.renew()
         _return_freed_memory()
         if progress:
@@ -238,23 +266,21 @@ def reparse_window(
     )
     jobs = _jobs(writer, sources, parts, window, chunk_pages)
     if workers <= 1:
-        for s, c, last in jobs:
-            hand_out(s, last)
-            take(reparse_chunk(s, raw_root, c, window, parts[s.id]), s)
+        for chunk in jobs:
+            hand_out(chunk)
+            take(reparse_pieces(raw_root, window, _pieces(chunk, parts)), chunk)
     else:
         # spawn, not fork: the flow runs in threads (Prefect, httpx pools), and a forked thread holding a lock
         # deadlocks the child
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            pending: dict[Future, Source] = {}
+            pending: dict[Future, list[Piece]] = {}
 
             def submit() -> None:
                 nxt = next(jobs, None)
                 if nxt is not None:
-                    hand_out(nxt[0], nxt[2])
-                    pending[
-                        pool.submit(reparse_chunk, nxt[0], raw_root, nxt[1], window, parts[nxt[0].id])
-                    ] = nxt[0]
+                    hand_out(nxt)
+                    pending[pool.submit(reparse_pieces, raw_root, window, _pieces(nxt, parts))] = nxt
 
             # one chunk queued behind each busy worker, and the next one handed out before the writer loads
             # what came back: otherwise the worker that just finished waits idle for the whole load (on 2 cores,
@@ -264,9 +290,9 @@ def reparse_window(
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in finished:
-                    source = pending.pop(fut)
+                    chunk = pending.pop(fut)
                     submit()
-                    take(fut.result(), source)
+                    take(fut.result(), chunk)
     # the others were recorded as their last chunk was loaded
     rest = [r for sid, ps in parts.items() if sid not in handed_out for r in _records(ps, None)]
     record_all(writer.con, rest, "reparse", run_id, started)

@@ -45,3 +45,10 @@ def reparse_chunk(
     to_rows(batch)
     done.cpu = time.process_time() - started
     return done
+
+
+def reparse_pieces(
+    raw_root: str, window: Window, pieces: list[tuple[Source, list[tuple], list[Partition]]]
+) -> list[ChunkResult]:
+    """A chunk of several sources' pages (small sources are packed together): one batch per source."""
+    return [reparse_chunk(source, raw_root, pages, window, parts) for source, pages, parts in pieces]

@@ -1,14 +1,17 @@
-"""Idempotent loading of one source batch into the warehouse, in one transaction.
+"""Idempotent loading of source batches into the warehouse, one transaction per call.
 
 Everything a batch fetched replaces what the warehouse held for the same pages (bulletins, facts and quarantine
 rows keyed by source + URL), so loading the same window again leaves the same warehouse. Frames are inserted
-whole (executemany was measured ~1,000x slower).
+whole (executemany was measured ~1,000x slower). Several batches of distinct sources can share one transaction
+(:func:`load_batches`): every statement is set-based over the batches' sources, so a re-parse of thousands of
+small sources pays the validation, the ~25 statements and the commit once per chunk, not once per source.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+from collections import Counter
 from datetime import UTC, datetime
 
 import duckdb
@@ -24,6 +27,22 @@ from etl.warehouse.rows import (
     quarantine_columns,
 )
 from etl.warehouse.validate import bulletin_schema, fact_schema, quarantine_columns_frame, validate
+
+RAW_COLUMNS = [
+    "source_id",
+    "url",
+    "url_key",
+    "content_hash",
+    "status",
+    "fetched_at",
+    "encoding",
+    "etag",
+    "last_modified",
+    "headers",
+    "size_bytes",
+    "path",
+]
+DOC_COLUMNS = ["source_id", "url_key", "url", "role", "content_hash", "etag", "last_modified", "fetched_at"]
 
 
 def batch_frames(batch: SourceBatch, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -48,14 +67,54 @@ def _frames(rows: BatchRows, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     return bdf, fdf
 
 
+def _merged(rows: list[BatchRows]) -> BatchRows:
+    if len(rows) == 1:
+        return rows[0]
+
+    def cat(tables: list[dict[str, list]]) -> dict[str, list]:
+        return {k: [v for t in tables for v in t[k]] for k in tables[0]}
+
+    return BatchRows(
+        cat([r.bulletins for r in rows]), cat([r.facts for r in rows]), cat([r.quarantine for r in rows])
+    )
+
+
+def _in(column: str, sources: list[str]) -> str:
+    """``column in (?, ...)``, one parameter per source: a list of constants lets DuckDB skip the row groups of
+    other sources (a subquery or a join on a frame of ids would scan every source's rows)."""
+    return f"{column} in ({', '.join('?' * len(sources))})"
+
+
 def load_batch(
     con: duckdb.DuckDBPyConnection, batch: SourceBatch, run_id: str, move_cursor: bool = True
 ) -> SourceStats:
     """Validate and load one batch; returns its stats with facts and quarantine counts filled in."""
+    return load_batches(con, [batch], run_id, move_cursor)[0]
+
+
+def load_batches(
+    con: duckdb.DuckDBPyConnection, batches: list[SourceBatch], run_id: str, move_cursor: bool = True
+) -> list[SourceStats]:
+    """Validate and load batches of distinct sources in one transaction (all or none of them); returns their
+    stats with facts and quarantine counts filled in, in the batches' order."""
+    sources = [b.source_id for b in batches]
+    if not batches:
+        return []
+    if len(set(sources)) != len(sources):
+        # every statement replaces a source's rows by key; two batches of one source would both insert
+        raise ValueError(f"one transaction loads one batch per source, got {sorted(sources)}")
     now = datetime.now(UTC)
-    stats = batch.stats
-    rows = batch_rows(batch)
-    bdf, fdf = _frames(rows, run_id)
+    rows = [batch_rows(b) for b in batches]
+    # which batch a bulletin (the key of bulletin and fact rejects) belongs to
+    owner = {
+        bid: i for i, r in enumerate(rows) for bid in r.bulletins["bulletin_id"] + r.facts["bulletin_id"]
+    }
+    position = {s: i for i, s in enumerate(sources)}
+
+    def owner_of(key: object, source_id: object) -> int:
+        return owner.get(key, position.get(source_id, 0))  # type: ignore[arg-type]
+
+    bdf, fdf = _frames(_merged(rows), run_id)
     vb = validate(bdf, bulletin_schema(), "bulletin", "bulletin_id")
     rejected_bulletins = {r["record_key"] for r in vb.rejected}
     orphan = fdf["bulletin_id"].isin(rejected_bulletins)
@@ -65,7 +124,7 @@ def load_batch(
             {
                 "layer": "fact",
                 "record_key": row["bulletin_id"],
-                "source_id": batch.source_id,
+                "source_id": row["source_id"],
                 "check": "bulletin_quarantined",
                 "reason": f"its bulletin {row['bulletin_id']} was quarantined",
                 "row": json.loads(json.dumps(row.to_dict(), default=str, ensure_ascii=False)),
@@ -73,12 +132,19 @@ def load_batch(
         )
     vf = validate(fdf[~orphan], fact_schema(), "fact", "bulletin_id")
     quarantine += vf.rejected
-    found = quarantine_columns(quarantine, batch.source_id)
-    q_cols = {k: rows.quarantine[k] + found[k] for k in found}  # rejected before validation, then by it
+    found = quarantine_columns(quarantine)
+    # rejected before validation (each batch's own), then by it
+    q_cols = {k: [v for r in rows for v in r.quarantine[k]] + found[k] for k in found}
+    q_owner = [i for i, r in enumerate(rows) for _ in r.quarantine["record_key"]] + [
+        owner_of(r["record_key"], r.get("source_id")) for r in quarantine
+    ]
     facts = vf.valid
     bulletins = vb.valid
-    stats.facts = len(facts)
-    stats.quarantined = len(q_cols["record_key"])
+    fact_count = Counter(owner[b] for b in facts["bulletin_id"])
+    quarantined = Counter(q_owner)
+    for i, b in enumerate(batches):
+        b.stats.facts = fact_count[i]
+        b.stats.quarantined = quarantined[i]
 
     raw_df = pd.DataFrame(
         [
@@ -96,42 +162,36 @@ def load_batch(
                 "size_bytes": p.size,
                 "path": p.path,
             }
-            for p in batch.raw_pages
+            for b in batches
+            for p in b.raw_pages
         ],
-        columns=[
-            "source_id",
-            "url",
-            "url_key",
-            "content_hash",
-            "status",
-            "fetched_at",
-            "encoding",
-            "etag",
-            "last_modified",
-            "headers",
-            "size_bytes",
-            "path",
-        ],
+        columns=RAW_COLUMNS,
     )
-    fetched_urls = pd.DataFrame({"url_key": [url_key(u) for u in batch.replaced_urls()]}, dtype="object")
-    q_keys = set(q_cols["record_key"]) | set(bdf["bulletin_id"]) | set(fetched_urls["url_key"])
+    fetched = [[url_key(u) for u in b.replaced_urls()] for b in batches]
+    fetched_urls = _keyed(sources, fetched, "url_key")
+    # a batch's quarantine rows are replaced for the records it holds again and the pages it read again
+    q_keys = [set(fetched[i]) | set(r.bulletins["bulletin_id"]) for i, r in enumerate(rows)]
+    for key, i in zip(q_cols["record_key"], q_owner, strict=True):
+        q_keys[i].add(key)
     q_df = quarantine_columns_frame(q_cols, run_id, now)
-    q_key_df = pd.DataFrame({"record_key": sorted(q_keys)}, dtype="object")
-    ok_df = pd.DataFrame({"url_key": [url_key(u) for u in batch.succeeded_urls]}, dtype="object")
+    q_key_df = _keyed(sources, [sorted(k) for k in q_keys], "record_key")
+    ok_df = _keyed(sources, [[url_key(u) for u in b.succeeded_urls] for b in batches], "url_key")
     fail_df = pd.DataFrame(
         [
             {
+                "source_id": b.source_id,
                 "url": f.url,
                 "url_key": url_key(f.url),
                 "stage": f.stage,
                 "status": f.status,
                 "error": f.reason,
             }
-            for f in stats.failures
+            for b in batches
+            for f in b.stats.failures
         ],
-        columns=["url", "url_key", "stage", "status", "error"],
+        columns=["source_id", "url", "url_key", "stage", "status", "error"],
     )
-    page_df = _page_frame(batch, rows)
+    page_df = _page_frame(batches, rows)
     doc_df = pd.DataFrame(
         [
             {
@@ -144,20 +204,11 @@ def load_batch(
                 "last_modified": d.last_modified,
                 "fetched_at": d.fetched_at,
             }
-            for d in {url_key(d.url): d for d in batch.documents}.values()
+            for b in batches
+            for d in {url_key(d.url): d for d in b.documents}.values()
         ],
-        columns=[
-            "source_id",
-            "url_key",
-            "url",
-            "role",
-            "content_hash",
-            "etag",
-            "last_modified",
-            "fetched_at",
-        ],
+        columns=DOC_COLUMNS,
     )
-    src = batch.source_id
     frames = {
         "raw_df": raw_df,
         "fetched_urls": fetched_urls,
@@ -177,30 +228,46 @@ def load_batch(
         con.register(name, frame)
     try:
         # on DuckLake, another writer may commit to the same tables first
-        retry_conflicts(lambda: _write(con, src, run_id, now, batch, move_cursor, set(frames) - set(present)))
+        retry_conflicts(
+            lambda: _write(con, sources, run_id, now, batches, move_cursor, set(frames) - set(present))
+        )
     finally:
         for name in present:
             con.unregister(name)
-    return stats
+    return [b.stats for b in batches]
+
+
+def _keyed(sources: list[str], keys: list[list[str]], name: str) -> pd.DataFrame:
+    """A frame of (source_id, key) from each source's keys."""
+    return pd.DataFrame(
+        {
+            "source_id": [s for s, ks in zip(sources, keys, strict=True) for _ in ks],
+            name: [k for ks in keys for k in ks],
+        },
+        dtype="object",
+    )
 
 
 def _write(
     con: duckdb.DuckDBPyConnection,
-    src: str,
+    sources: list[str],
     run_id: str,
     now: datetime,
-    batch: SourceBatch,
+    batches: list[SourceBatch],
     move_cursor: bool,
     empty: set[str],
 ) -> None:
-    """The batch's one transaction; the frames it reads are registered by name. A statement driven by an empty
+    """The batches' one transaction; the frames it reads are registered by name. A statement driven by an empty
     frame is skipped: a night in which nothing changed is mostly empty frames, and each statement costs a few
-    milliseconds."""
+    milliseconds. Every statement names the sources: a bulletin id is its source's (models.bulletin_id), and the
+    filter lets DuckDB skip other sources' row groups instead of scanning the whole table for every batch (a
+    re-parse of 1M pages slowed down chunk after chunk without it)."""
 
     def run(needs: str, sql: str, params: list | None = None) -> None:
         if needs not in empty:
             con.execute(sql, params or [])
 
+    s = sources
     con.execute("begin transaction")
     try:
         run(
@@ -222,53 +289,59 @@ def _write(
         )
         run(
             "fetched_urls",
-            "delete from fact where source_id = ? and bulletin_id in "
-            "(select bulletin_id from bulletin where source_id = ? and url_key in (select url_key from fetched_urls))",
-            [src, src],
+            f"""delete from fact where {_in("source_id", s)} and bulletin_id in (
+                    select b.bulletin_id from bulletin as b
+                    join fetched_urls as u on u.source_id = b.source_id and u.url_key = b.url_key
+                    where {_in("b.source_id", s)})""",
+            [*s, *s],
         )
-        # every statement names the source: a bulletin id is the source's (models.bulletin_id), and the filter
-        # lets DuckDB skip other sources' row groups instead of scanning the whole table for every batch (a
-        # re-parse of 1M pages slowed down chunk after chunk without it)
         run(
             "bdf",
-            "delete from fact where source_id = ? and bulletin_id in (select bulletin_id from bdf)",
-            [src],
+            f"delete from fact where {_in('source_id', s)} and bulletin_id in (select bulletin_id from bdf)",
+            s,
         )
         run(
             "fetched_urls",
-            "delete from bulletin where source_id = ? and url_key in (select url_key from fetched_urls)",
-            [src],
+            f"""delete from bulletin as b where {_in("b.source_id", s)} and exists (
+                    select 1 from fetched_urls as u where u.source_id = b.source_id and u.url_key = b.url_key)""",
+            s,
         )
         run("bulletins", "insert into bulletin select * from bulletins")
         run("facts", "insert into fact by name select * from facts")
         run(
             "q_key_df",
-            "delete from quarantine where source_id = ? and record_key in (select record_key from q_key_df)",
-            [src],
+            f"""delete from quarantine as q where {_in("q.source_id", s)} and exists (
+                    select 1 from q_key_df as k where k.source_id = q.source_id and k.record_key = q.record_key)""",
+            s,
         )
         run("q_df", "insert into quarantine select * from q_df")
         run(
             "ok_df",
-            "delete from fetch_failure where source_id = ? and url_key in (select url_key from ok_df)",
-            [src],
+            f"""delete from fetch_failure as x where {_in("x.source_id", s)} and exists (
+                    select 1 from ok_df as o where o.source_id = x.source_id and o.url_key = x.url_key)""",
+            s,
         )
         run(
             "fail_df",
-            """update fetch_failure as x set attempts = x.attempts + 1, last_failed_at = ?, status = f.status,
-                      error = f.error, url = f.url, last_run_id = ?
-               from fail_df as f where x.source_id = ? and x.url_key = f.url_key and x.last_run_id <> ?""",
-            [now, run_id, src, run_id],
+            f"""update fetch_failure as x set attempts = x.attempts + 1, last_failed_at = ?, status = f.status,
+                       error = f.error, url = f.url, last_run_id = ?
+                from fail_df as f
+                where {_in("x.source_id", s)} and x.source_id = f.source_id and x.url_key = f.url_key
+                  and x.last_run_id <> ?""",
+            [now, run_id, *s, run_id],
         )
         run(
             "fail_df",
-            """insert into fetch_failure
-               select ?, f.url, f.url_key, f.stage, f.status, f.error, 1, ?, ?, ? from fail_df as f
-               where not exists (select 1 from fetch_failure as x where x.source_id = ? and x.url_key = f.url_key)""",
-            [src, now, now, run_id, src],
+            f"""insert into fetch_failure
+                select f.source_id, f.url, f.url_key, f.stage, f.status, f.error, 1, ?, ?, ? from fail_df as f
+                where not exists (select 1 from fetch_failure as x
+                                  where {_in("x.source_id", s)} and x.source_id = f.source_id
+                                    and x.url_key = f.url_key)""",
+            [now, now, run_id, *s],
         )
         if "page_df" not in empty:
-            _rebuild_audit(con, src, run_id, now)
-        _update_state(con, batch, run_id, now, move_cursor)
+            _rebuild_audit(con, s, run_id, now)
+        _update_state(con, batches, run_id, now, move_cursor)
         con.execute("commit")
     except Exception:
         # a commit that failed (a DuckLake conflict) has already ended the transaction
@@ -278,139 +351,157 @@ def _write(
 
 
 def _update_state(
-    con: duckdb.DuckDBPyConnection, batch: SourceBatch, run_id: str, now: datetime, move_cursor: bool
+    con: duckdb.DuckDBPyConnection, batches: list[SourceBatch], run_id: str, now: datetime, move_cursor: bool
 ) -> None:
-    src = batch.source_id
-    st = batch.stats.status
-    status = st if st == "ok" else f"{st}: {len(batch.stats.failures)} failed"
-    row = con.execute(
-        "select cursor_date, last_success_at from source_state where source_id = ?", [src]
-    ).fetchone()
-    cursor = row[0] if row else None
-    # a failed discovery saw only part of the list: moving the cursor would put the unseen part out of the next
-    # night's window for good
-    if move_cursor and st != "failed" and batch.newest and (cursor is None or batch.newest > cursor):
-        cursor = batch.newest
-    last_success = now if batch.stats.fetched + batch.stats.not_modified > 0 else (row[1] if row else None)
-    con.execute("delete from source_state where source_id = ?", [src])
-    con.execute(
-        "insert into source_state values (?, ?, ?, ?, ?, ?)", [src, cursor, run_id, now, status, last_success]
-    )
+    sources = [b.source_id for b in batches]
+    old = {
+        r[0]: (r[1], r[2])
+        for r in con.execute(
+            f"select source_id, cursor_date, last_success_at from source_state where {_in('source_id', sources)}",
+            sources,
+        ).fetchall()
+    }
+    values: list = []
+    for batch in batches:
+        st = batch.stats.status
+        status = st if st == "ok" else f"{st}: {len(batch.stats.failures)} failed"
+        cursor, last_success = old.get(batch.source_id, (None, None))
+        # a failed discovery saw only part of the list: moving the cursor would put the unseen part out of the
+        # next night's window for good
+        if move_cursor and st != "failed" and batch.newest and (cursor is None or batch.newest > cursor):
+            cursor = batch.newest
+        if batch.stats.fetched + batch.stats.not_modified > 0:
+            last_success = now
+        values += [batch.source_id, cursor, run_id, now, status, last_success]
+    con.execute(f"delete from source_state where {_in('source_id', sources)}", sources)
+    con.execute("insert into source_state values " + ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(batches)), values)
 
 
-def _page_frame(batch: SourceBatch, rows: BatchRows) -> pd.DataFrame:
-    """The pages of the batch with their outcome and partition (list pages, run-level faults, stay out: they
+def _page_frame(batches: list[SourceBatch], rows: list[BatchRows]) -> pd.DataFrame:
+    """The pages of the batches with their outcome and partition (list pages, run-level faults, stay out: they
     are in the run summary and fetch_failure, not in the ledger of pages)."""
-    month_of_url: dict[str, str] = {}
-    for r in batch.refs:
-        if r.published:
-            month_of_url[r.url] = r.published.strftime("%Y-%m")
-    for url, published in zip(rows.bulletins["url"], rows.bulletins["published"], strict=True):
-        if published:
-            month_of_url[url] = published.strftime("%Y-%m")  # the page's own date wins over the list's
-    listing = {f.url for f in batch.stats.failures + batch.stats.skips if f.stage == "discover"}
-    rows = [
-        {
-            "url_key": url_key(u),
-            "partition": month_of_url.get(u, "undated"),
-            "outcome": o,
-            "read_at": batch.read_at.get(u),
-        }
-        for u, o in batch.outcomes.items()
-        if u not in listing
-    ]
-    df = pd.DataFrame(rows, columns=["url_key", "partition", "outcome", "read_at"], dtype="object")
+    out = []
+    for batch, r in zip(batches, rows, strict=True):
+        month_of_url: dict[str, str] = {}
+        for ref in batch.refs:
+            if ref.published:
+                month_of_url[ref.url] = ref.published.strftime("%Y-%m")
+        for url, published in zip(r.bulletins["url"], r.bulletins["published"], strict=True):
+            if published:
+                month_of_url[url] = published.strftime("%Y-%m")  # the page's own date wins over the list's
+        listing = {f.url for f in batch.stats.failures + batch.stats.skips if f.stage == "discover"}
+        out += [
+            {
+                "source_id": batch.source_id,
+                "url_key": url_key(u),
+                "partition": month_of_url.get(u, "undated"),
+                "outcome": o,
+                "read_at": batch.read_at.get(u),
+            }
+            for u, o in batch.outcomes.items()
+            if u not in listing
+        ]
+    df = pd.DataFrame(
+        out, columns=["source_id", "url_key", "partition", "outcome", "read_at"], dtype="object"
+    )
     df["read_at"] = pd.to_datetime(df["read_at"], utc=True)
     return df
 
 
-def _rebuild_audit(con: duckdb.DuckDBPyConnection, src: str, run_id: str, now: datetime) -> None:
-    """Record the batch's pages in the ledger and rebuild the audit rows of every partition they touch from
+def _rebuild_audit(con: duckdb.DuckDBPyConnection, sources: list[str], run_id: str, now: datetime) -> None:
+    """Record the batches' pages in the ledger and rebuild the audit rows of every partition they touch from
     the ledger and the tables. A page seen undated (a retried failure, a feed item without date) keeps the
     partition it had; its bulletin's publication date decides once it has one."""
+    s = sources
     con.execute(
-        """create or replace temp table audit_pages as
-           select d.url_key, d.outcome, d.read_at,
-                  coalesce(case when d.partition <> 'undated' then d.partition end,
-                           case when o.partition <> 'undated' then o.partition end, 'undated') as partition,
-                  o.partition as old_partition
-           from page_df as d
-           left join page_state as o on o.source_id = ? and o.url_key = d.url_key""",
-        [src],
+        f"""create or replace temp table audit_pages as
+            with old as (select source_id, url_key, partition from page_state where {_in("source_id", s)})
+            select d.source_id, d.url_key, d.outcome, d.read_at,
+                   coalesce(case when d.partition <> 'undated' then d.partition end,
+                            case when o.partition <> 'undated' then o.partition end, 'undated') as partition,
+                   o.partition as old_partition
+            from page_df as d
+            left join old as o on o.source_id = d.source_id and o.url_key = d.url_key""",
+        s,
     )
     con.execute(
-        "delete from page_state where source_id = ? and url_key in (select url_key from audit_pages)", [src]
+        f"""delete from page_state as p where {_in("p.source_id", s)} and exists (
+                select 1 from audit_pages as a where a.source_id = p.source_id and a.url_key = p.url_key)""",
+        s,
     )
     con.execute(
-        "insert into page_state select ?, url_key, partition, outcome, read_at, ?, ? from audit_pages",
-        [src, run_id, now],
+        "insert into page_state select source_id, url_key, partition, outcome, read_at, ?, ? from audit_pages",
+        [run_id, now],
     )
     con.execute(
         """create or replace temp table audit_touched as
-           select partition from audit_pages union select old_partition from audit_pages
+           select source_id, partition from audit_pages union select source_id, old_partition from audit_pages
            where old_partition is not null""",
     )
     con.execute(
-        """create or replace temp table audit_new as
-           with pages as (
-               select partition, outcome from page_state where source_id = ?
-           ), bulletins as (
-               select b.bulletin_id, b.url_key,
-                      coalesce(p.partition, strftime(b.published, '%Y-%m'), 'undated') as partition
-               from bulletin as b
-               left join page_state as p on p.source_id = b.source_id and p.url_key = b.url_key
-               where b.source_id = ?
-           ), facts as (
-               select b.partition, count(*) as n from fact as f join bulletins as b using (bulletin_id)
-               where f.source_id = ?
-               group by b.partition
-           ), quarantined as (
-               select coalesce(b.partition, p.partition, 'undated') as partition, count(*) as n
-               from quarantine as q
-               left join bulletins as b on b.bulletin_id = q.record_key
-               left join page_state as p on p.source_id = q.source_id and p.url_key = q.record_key
-               where q.source_id = ?
-               group by 1
-           ), outcomes as (
-               select partition, count(*) as discovered,
-                      count(*) filter (where outcome = 'fetched') as fetched,
-                      count(*) filter (where outcome = 'not_modified') as not_modified,
-                      count(*) filter (where outcome = 'skipped') as skipped,
-                      count(*) filter (where outcome = 'failed') as failed
-               from pages group by partition
-           ), parsed as (
-               select partition, count(*) as n from bulletins group by partition
-           )
-           select t.partition,
-                  coalesce(o.discovered, 0) as discovered, coalesce(o.fetched, 0) as fetched,
-                  coalesce(o.not_modified, 0) as not_modified, coalesce(o.skipped, 0) as skipped,
-                  coalesce(o.failed, 0) as failed, coalesce(p.n, 0) as parsed, coalesce(f.n, 0) as facts,
-                  coalesce(q.n, 0) as quarantined
-           from audit_touched as t
-           left join outcomes as o using (partition)
-           left join parsed as p using (partition)
-           left join facts as f using (partition)
-           left join quarantined as q using (partition)""",
-        [src, src, src, src],
+        f"""create or replace temp table audit_new as
+            with states as (
+                select source_id, url_key, partition, outcome from page_state where {_in("source_id", s)}
+            ), bulletins as (
+                select b.source_id, b.bulletin_id, b.url_key,
+                       coalesce(p.partition, strftime(b.published, '%Y-%m'), 'undated') as partition
+                from bulletin as b
+                left join states as p on p.source_id = b.source_id and p.url_key = b.url_key
+                where {_in("b.source_id", s)}
+            ), facts as (
+                select b.source_id, b.partition, count(*) as n
+                from fact as f join bulletins as b using (bulletin_id)
+                where {_in("f.source_id", s)}
+                group by b.source_id, b.partition
+            ), quarantined as (
+                select q.source_id, coalesce(b.partition, p.partition, 'undated') as partition, count(*) as n
+                from quarantine as q
+                left join bulletins as b on b.source_id = q.source_id and b.bulletin_id = q.record_key
+                left join states as p on p.source_id = q.source_id and p.url_key = q.record_key
+                where {_in("q.source_id", s)}
+                group by 1, 2
+            ), outcomes as (
+                select source_id, partition, count(*) as discovered,
+                       count(*) filter (where outcome = 'fetched') as fetched,
+                       count(*) filter (where outcome = 'not_modified') as not_modified,
+                       count(*) filter (where outcome = 'skipped') as skipped,
+                       count(*) filter (where outcome = 'failed') as failed
+                from states group by source_id, partition
+            ), parsed as (
+                select source_id, partition, count(*) as n from bulletins group by source_id, partition
+            )
+            select t.source_id, t.partition,
+                   coalesce(o.discovered, 0) as discovered, coalesce(o.fetched, 0) as fetched,
+                   coalesce(o.not_modified, 0) as not_modified, coalesce(o.skipped, 0) as skipped,
+                   coalesce(o.failed, 0) as failed, coalesce(p.n, 0) as parsed, coalesce(f.n, 0) as facts,
+                   coalesce(q.n, 0) as quarantined
+            from audit_touched as t
+            left join outcomes as o using (source_id, partition)
+            left join parsed as p using (source_id, partition)
+            left join facts as f using (source_id, partition)
+            left join quarantined as q using (source_id, partition)""",
+        [*s, *s, *s, *s],
     )
     con.execute(
         """insert into load_audit
-           select ?, a.partition, a.discovered, a.fetched, a.not_modified, a.skipped, a.failed, a.parsed,
-                  a.facts, a.quarantined, coalesce(o.load_count, 0) + 1, coalesce(o.first_loaded_at, ?), ?, ?
+           select a.source_id, a.partition, a.discovered, a.fetched, a.not_modified, a.skipped, a.failed,
+                  a.parsed, a.facts, a.quarantined, coalesce(o.load_count, 0) + 1, coalesce(o.first_loaded_at, ?),
+                  ?, ?
            from audit_new as a
-           left join load_audit as o on o.source_id = ? and o.partition = a.partition""",
-        [src, now, now, run_id, src],
+           left join load_audit as o on o.source_id = a.source_id and o.partition = a.partition""",
+        [now, now, run_id],
     )
     # keep only the newest row of each partition (the one just inserted has the highest load_count)
     con.execute(
-        """delete from load_audit as l where l.source_id = ? and exists (
-               select 1 from load_audit as n where n.source_id = l.source_id and n.partition = l.partition
-               and n.load_count > l.load_count)""",
-        [src],
+        f"""delete from load_audit as l where {_in("l.source_id", s)} and exists (
+                select 1 from load_audit as n where n.source_id = l.source_id and n.partition = l.partition
+                and n.load_count > l.load_count)""",
+        s,
     )
     # a partition whose every page moved elsewhere holds nothing any more
     con.execute(
-        """delete from load_audit where source_id = ? and discovered = 0 and parsed = 0 and facts = 0
-           and quarantined = 0 and partition in (select partition from audit_touched)""",
-        [src],
+        f"""delete from load_audit as l where {_in("l.source_id", s)} and l.discovered = 0 and l.parsed = 0
+                and l.facts = 0 and l.quarantined = 0 and exists (
+                    select 1 from audit_touched as t where t.source_id = l.source_id and t.partition = l.partition)""",
+        s,
     )
