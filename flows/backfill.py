@@ -42,7 +42,7 @@ from etl.orchestration.backfill import (
     record_empty,
 )
 from etl.orchestration.ingest import discover_source, fetch_refs
-from etl.orchestration.reparse import pages_by_month
+from etl.orchestration.reparse import pages_by_month_of
 from etl.orchestration.reparse_pool import CHUNK_PAGES, ReparseTimes, reparse_window
 from etl.orchestration.runs import outcome, writer_slot
 from etl.report.summary import reparse_progress, source_progress, summary_markdown
@@ -162,8 +162,9 @@ def backfill(
     )
     with open_warehouse(db_path, lock_timeout) as con:
         todo, skipped = plan(con, ids, start, end, mode, reprocess)
-        state = read_state(con, ids)
-        counts = {sid: pages_by_month(con, sid, window) for sid in ids} if reparse else {}
+        # validators for conditional GETs: a re-parse sends none
+        memory = {} if reparse else read_state(con, ids).memory
+        counts = pages_by_month_of(con, ids, window) if reparse else {}
     parts = by_source(todo)
     if reparse:
         work = assign_reparse(counts, parts)
@@ -183,7 +184,7 @@ def backfill(
         with writer_slot(writer_limit, lock_timeout):
             stats += reparse_task(work.by_source(), srcs, counts, window, run, workers, chunk_pages)
     else:
-        stats += fetch_partitions(work, srcs, state.memory, fetch_settings, run, max_parallel)
+        stats += fetch_partitions(work, srcs, memory, fetch_settings, run, max_parallel)
     with closing(connect(db_path, lock_timeout)) as con:
         create_views(con)
     _summary_artifact(stats, f"Backfill {start}..{end} ({mode}, reprocess={reprocess})")

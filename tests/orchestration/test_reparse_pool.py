@@ -74,6 +74,30 @@ def test_chunks_over_processes_load_what_the_nightly_loaded(tmp_path):
     assert sum(p for _, p, _ in months) == 35 and sum(f for _, _, f in months) == 70
 
 
+def test_small_sources_share_chunks_and_index_reads(tmp_path, monkeypatch):
+    """A chunk is pages, not a source: 5 sources of 7 pages in chunks of 16 are 3 chunks (16, 16, 3), and their
+    raw-page indexes are read two sources at a time (as many as fit in a chunk), not once per source."""
+    from etl.models import Window
+    from etl.orchestration import reparse_pool as pool
+
+    con, srcs = _loaded(tmp_path)
+    before = con.execute(FACTS).fetchall()
+    window = Window(date(2024, 1, 1), date(2024, 12, 31))
+    todo, _ = plan(con, [s.id for s in srcs], window.start, window.end, "reparse", "missing")
+    reads: list[list[str]] = []
+    real = pool.raw_pages_of
+    monkeypatch.setattr(pool, "raw_pages_of", lambda c, ids, w: reads.append(ids) or real(c, ids, w))
+    stats, times = reparse_window(
+        con, srcs, by_source(todo), str(tmp_path / "raw"), window, "r2", workers=2, chunk_pages=16
+    )
+    assert times.chunks == 3 and times.pages == 35
+    assert reads == [[s.id for s in srcs[:2]], [s.id for s in srcs[2:4]], [srcs[4].id]]
+    assert sorted(s.source_id for s in stats) == sorted(f"{s.id} (reparse)" for s in srcs)
+    assert all(s.fetched == 7 for s in stats)
+    assert con.execute(FACTS).fetchall() == before
+    assert con.execute(RECORDED).fetchone() == (60,)
+
+
 class Interrupted(Exception):
     pass
 
@@ -138,7 +162,7 @@ def test_a_missing_stored_page_fails_its_month_only(tmp_path):
 
 def test_pages_are_counted_per_month_as_they_are_handed_out(tmp_path):
     from etl.models import Window
-    from etl.orchestration.reparse import pages_by_month, raw_pages_in_window
+    from etl.orchestration.reparse import pages_by_month, pages_by_month_of, raw_pages_in_window, raw_pages_of
 
     con, srcs = _loaded(tmp_path)
     totals = []
@@ -154,6 +178,11 @@ def test_pages_are_counted_per_month_as_they_are_handed_out(tmp_path):
                 months[m] = months.get(m, 0) + 1
             assert pages_by_month(con, s.id, window) == months
         totals.append(sum(sum(pages_by_month(con, s.id, window).values()) for s in srcs))
+        # read for several sources at once, the same as one by one (and a source with nothing stored is there)
+        ids = [s.id for s in srcs] + ["nothing-stored"]
+        assert pages_by_month_of(con, ids, window) == {i: pages_by_month(con, i, window) for i in ids}
+        assert raw_pages_of(con, ids, window) == {i: raw_pages_in_window(con, i, window) for i in ids}
+        assert raw_pages_of(con, ids, window)["nothing-stored"] == []
     assert totals[0] == 35 and 0 < totals[1] < 35  # a clipped window counts only its own pages
 
 

@@ -241,3 +241,19 @@ def test_one_transaction_loads_all_of_its_batches_or_none(con):
     assert table_counts(con)["fact"] == table_counts(con)["bulletin"] == 0
     with pytest.raises(ValueError, match="one batch per source"):
         load_batches(con, [good, _two_sources(2)[0]], "run1")
+
+
+def test_the_state_of_many_sources_is_read_at_once_and_kept_apart(con):
+    from etl.warehouse.state import read_state
+
+    for b in _two_sources(1):
+        load_batch(con, b, "run1")
+    st = read_state(con, ["s", "t", "never-loaded"])
+    assert st.retry_urls == {"s": [], "t": ["/y.html"], "never-loaded": []}
+    assert st.cursors == {"s": date(2024, 4, 2), "t": date(2024, 4, 2), "never-loaded": None}
+    assert {s: sorted(m) for s, m in st.memory.items()} == {
+        "s": ["/a.html", "/b.html"],
+        "t": ["/a.html", "/b.html"],
+        "never-loaded": [],
+    }
+    assert st.memory["t"]["/a.html"].etag == '"h/a.html"'

@@ -16,14 +16,20 @@ if TYPE_CHECKING:  # the re-parse workers import this module and need no databas
     import duckdb
 
 
-# The newest stored version of each page of a source, with the first publication date of its bulletins.
+# The newest stored version of each page of the sources, with the first publication date of its bulletins.
+# The sources are a list of constants: DuckDB then skips the row groups of the others.
 _LATEST_PAGES = """with latest as (
-        select url, url_key, content_hash, encoding, fetched_at, headers,
-               row_number() over (partition by url_key order by fetched_at desc, content_hash) as rn
-        from raw_page where source_id = ? and status = 200
+        select source_id, url, url_key, content_hash, encoding, fetched_at, headers,
+               row_number() over (partition by source_id, url_key order by fetched_at desc, content_hash) as rn
+        from raw_page where source_id in ({ids}) and status = 200
     ), pub as (
-        select url_key, min(published) as published from bulletin where source_id = ? group by url_key
+        select source_id, url_key, min(published) as published from bulletin where source_id in ({ids})
+        group by source_id, url_key
     )"""
+
+
+def _latest(source_ids: list[str]) -> str:
+    return _LATEST_PAGES.format(ids=", ".join("?" * len(source_ids)))
 
 
 def raw_pages_in_window(con: duckdb.DuckDBPyConnection, source_id: str, window: Window | None) -> list[tuple]:
@@ -32,31 +38,55 @@ def raw_pages_in_window(con: duckdb.DuckDBPyConnection, source_id: str, window: 
     A page belongs to the window by the publication date of its bulletins; pages that never parsed (no bulletin)
     belong to every window, so a parser fix reaches them too.
     """
+    return raw_pages_of(con, [source_id], window)[source_id]
+
+
+def raw_pages_of(
+    con: duckdb.DuckDBPyConnection, source_ids: list[str], window: Window | None
+) -> dict[str, list[tuple]]:
+    """:func:`raw_pages_in_window` of several sources in one query (~5 ms each, whatever the source's size:
+    a re-parse of thousands of small sources reads their indexes a few dozen at a time)."""
+    out: dict[str, list[tuple]] = {s: [] for s in source_ids}
+    if not source_ids:
+        return out
     rows = con.execute(
-        f"""{_LATEST_PAGES}
-           select l.url, l.content_hash, l.encoding, l.fetched_at, p.published, l.headers
-           from latest as l left join pub as p using (url_key)
+        f"""{_latest(source_ids)}
+           select l.source_id, l.url, l.content_hash, l.encoding, l.fetched_at, p.published, l.headers
+           from latest as l left join pub as p using (source_id, url_key)
            where l.rn = 1
-           order by l.url_key""",
-        [source_id, source_id],
+           order by l.source_id, l.url_key""",
+        [*source_ids, *source_ids],
     ).fetchall()
-    if window is None:
-        return rows
-    return [r for r in rows if r[4] is None or window.start <= r[4] <= window.end]
+    for sid, *page in rows:
+        if window is None or page[4] is None or window.start <= page[4] <= window.end:
+            out[sid].append(tuple(page))
+    return out
 
 
 def pages_by_month(con: duckdb.DuckDBPyConnection, source_id: str, window: Window) -> dict[str | None, int]:
     """How many pages :func:`raw_pages_in_window` returns, per YYYY-MM of publication (None: undated), without
     holding them: the total a re-parse's progress and ETA are measured against."""
+    return pages_by_month_of(con, [source_id], window)[source_id]
+
+
+def pages_by_month_of(
+    con: duckdb.DuckDBPyConnection, source_ids: list[str], window: Window
+) -> dict[str, dict[str | None, int]]:
+    """:func:`pages_by_month` of every source in one query."""
+    out: dict[str, dict[str | None, int]] = {s: {} for s in source_ids}
+    if not source_ids:
+        return out
     rows = con.execute(
-        f"""{_LATEST_PAGES}
-           select strftime(p.published, '%Y-%m'), count(*)
-           from latest as l left join pub as p using (url_key)
+        f"""{_latest(source_ids)}
+           select l.source_id, strftime(p.published, '%Y-%m'), count(*)
+           from latest as l left join pub as p using (source_id, url_key)
            where l.rn = 1 and (p.published is null or p.published between ? and ?)
-           group by 1""",
-        [source_id, source_id, window.start, window.end],
+           group by 1, 2""",
+        [*source_ids, *source_ids, window.start, window.end],
     ).fetchall()
-    return dict(rows)
+    for sid, month, n in rows:
+        out[sid][month] = n
+    return out
 
 
 def reparse_source(

@@ -25,7 +25,7 @@ import duckdb
 from etl.fetch.sources import Source
 from etl.models import SourceStats, Window
 from etl.orchestration.backfill import Partition, PartitionRecord, month_of, record_all
-from etl.orchestration.reparse import pages_by_month, raw_pages_in_window
+from etl.orchestration.reparse import pages_by_month_of, raw_pages_of
 from etl.orchestration.reparse_worker import ChunkResult, reparse_pieces
 from etl.warehouse.database import checkpoint_file
 from etl.warehouse.load import load_batches
@@ -116,27 +116,39 @@ def _jobs(
     parts: dict[str, list[Partition]],
     window: Window,
     size: int,
+    planned: dict[str, int],
 ) -> Iterator[list[Piece]]:
-    """Chunks of ``size`` stored pages (the last one fewer), one source's raw-page index read at a time (once per
-    run), never all at once."""
-    chunk: list[Piece] = []
-    room = size
+    """Chunks of ``size`` stored pages (the last one fewer). Each source's raw-page index is read once per run,
+    never all at once: small sources' together, up to ``size`` pages by their ``planned`` count (one query per
+    source cost more than their pages at 20 pages a source), a large source's alone."""
+    groups: list[list[Source]] = []
+    room = 0
     for s in sources:
         if not parts.get(s.id):
             continue
-        months = {p.month for p in parts[s.id]}
-        pages = [
-            p for p in raw_pages_in_window(writer.con, s.id, window) if month_of(p[4], parts[s.id]) in months
-        ]
-        start = 0
-        while start < len(pages):
-            piece = pages[start : start + room]
-            start += len(piece)
-            room -= len(piece)
-            chunk.append((s, piece, start >= len(pages)))
-            if not room:
-                yield chunk
-                chunk, room = [], size
+        n = planned.get(s.id, 0)
+        if groups and n <= room:
+            groups[-1].append(s)
+            room -= n
+        else:
+            groups.append([s])
+            room = size - n
+    chunk: list[Piece] = []
+    room = size
+    for group in groups:
+        stored = raw_pages_of(writer.con, [s.id for s in group], window)
+        for s in group:
+            months = {p.month for p in parts[s.id]}
+            pages = [p for p in stored.pop(s.id) if month_of(p[4], parts[s.id]) in months]
+            start = 0
+            while start < len(pages):
+                piece = pages[start : start + room]
+                start += len(piece)
+                room -= len(piece)
+                chunk.append((s, piece, start >= len(pages)))
+                if not room:
+                    yield chunk
+                    chunk, room = [], size
     if chunk:
         yield chunk
 
@@ -256,15 +268,12 @@ def reparse_window(
         if progress:
             progress(times, total)
 
-    counts = page_counts or {}
-    total = sum(
-        _planned_pages(
-            counts[s.id] if s.id in counts else pages_by_month(writer.con, s.id, window), parts[s.id]
-        )
-        for s in sources
-        if parts.get(s.id)
-    )
-    jobs = _jobs(writer, sources, parts, window, chunk_pages)
+    todo = [s.id for s in sources if parts.get(s.id)]
+    counts = dict(page_counts or {})
+    counts |= pages_by_month_of(writer.con, [sid for sid in todo if sid not in counts], window)
+    planned = {sid: _planned_pages(counts[sid], parts[sid]) for sid in todo}
+    total = sum(planned.values())
+    jobs = _jobs(writer, sources, parts, window, chunk_pages, planned)
     if workers <= 1:
         for chunk in jobs:
             hand_out(chunk)

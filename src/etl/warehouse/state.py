@@ -18,31 +18,45 @@ class RunState:
 
 
 def read_state(con: duckdb.DuckDBPyConnection, source_ids: list[str]) -> RunState:
-    st = RunState()
-    for sid in source_ids:
-        row = con.execute("select cursor_date from source_state where source_id = ?", [sid]).fetchone()
-        st.cursors[sid] = row[0] if row else None
-        # The newest version of each page that is still loaded: its validators make the next GET conditional.
-        rows = con.execute(
-            """with latest as (
-                   select url_key, etag, last_modified, content_hash,
-                          row_number() over (partition by url_key order by fetched_at desc) as rn
-                   from raw_page where source_id = ?
-               )
-               select l.url_key, l.etag, l.last_modified, l.content_hash from latest as l
-               where l.rn = 1 and exists (select 1 from bulletin as b where b.source_id = ? and b.url_key = l.url_key)""",
-            [sid, sid],
-        ).fetchall()
-        # List pages, feeds and robots.txt: their stored body answers a 304.
-        rows += con.execute(
-            "select url_key, etag, last_modified, content_hash from site_document where source_id = ?", [sid]
-        ).fetchall()
-        st.memory[sid] = {u: FetchMemory(e, lm, h) for u, e, lm, h in rows}
-        st.retry_urls[sid] = [
-            u
-            for (u,) in con.execute(
-                "select url_key from fetch_failure where source_id = ? and stage = 'fetch' order by url_key",
-                [sid],
-            ).fetchall()
-        ]
+    """The state of ``source_ids`` in four queries, whatever their number (four per source cost ~8 ms each: 16 s
+    before a run of 2,000 sources could start)."""
+    st = RunState(
+        cursors=dict.fromkeys(source_ids),
+        memory={s: {} for s in source_ids},
+        retry_urls={s: [] for s in source_ids},
+    )
+    if not source_ids:
+        return st
+    ids = f"source_id in ({', '.join('?' * len(source_ids))})"
+    for sid, cursor in con.execute(
+        f"select source_id, cursor_date from source_state where {ids}", source_ids
+    ).fetchall():
+        st.cursors[sid] = cursor
+    # The newest version of each page that is still loaded: its validators make the next GET conditional.
+    rows = con.execute(
+        f"""with latest as (
+               select source_id, url_key, etag, last_modified, content_hash,
+                      row_number() over (partition by source_id, url_key order by fetched_at desc) as rn
+               from raw_page where {ids}
+           ), loaded as (
+               select distinct source_id, url_key from bulletin where {ids}
+           )
+           select l.source_id, l.url_key, l.etag, l.last_modified, l.content_hash from latest as l
+           where l.rn = 1 and exists (select 1 from loaded as b where b.source_id = l.source_id and b.url_key = l.url_key)
+           order by l.source_id, l.url_key""",
+        [*source_ids, *source_ids],
+    ).fetchall()
+    # List pages, feeds and robots.txt: their stored body answers a 304.
+    rows += con.execute(
+        f"""select source_id, url_key, etag, last_modified, content_hash from site_document where {ids}
+            order by source_id, url_key""",
+        source_ids,
+    ).fetchall()
+    for sid, u, e, lm, h in rows:
+        st.memory[sid][u] = FetchMemory(e, lm, h)
+    for sid, u in con.execute(
+        f"select source_id, url_key from fetch_failure where {ids} and stage = 'fetch' order by source_id, url_key",
+        source_ids,
+    ).fetchall():
+        st.retry_urls[sid].append(u)
     return st
