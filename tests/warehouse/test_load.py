@@ -160,13 +160,17 @@ def _two_sources(night: int):
         if src == "t" and night == 2:
             pages.append(y := bulletin(src, "/y.html", date(2024, 4, 9)))
             facts.append(fact(y, "volunteers", "341200", 4_000, "person"))
+            pages.append(bulletin(src, "/w.html", date(2024, 4, 10)))  # read fine, no figure
         one = batch(src, pages, facts)
         one.newest = max(p.published for p in pages)
         one.quarantine.append({"layer": "parse", "record_key": "/c.html", "check": "main_text",
                                "reason": "/c.html: no main text"})  # fmt: skip
-        if src == "s" and night == 1:  # s's page y, never read again, and t's page y share a path
+        if src == "s" and night == 1:  # s's pages y and w, never read again, share their paths with t's
             one.quarantine.append({"layer": "parse", "record_key": "/y.html", "check": "main_text",
                                    "reason": "/y.html: no main text"})  # fmt: skip
+            one.stats.failures.append(PageIssue("http://bureau.test/w.html", "fetch", "HTTP 503", "503"))
+            one.stats.failed += 1
+            one.outcomes["http://bureau.test/w.html"] = "failed"
         if src == "t" and night == 1:
             one.stats.failures.append(PageIssue("http://bureau.test/y.html", "fetch", "HTTP 503", "503"))
             one.stats.failed += 1
@@ -219,11 +223,14 @@ def test_batches_loaded_in_one_transaction_leave_what_they_leave_one_by_one(tmp_
     facts = {(r[2], r[3], r[5]) for r in together["fact"]}
     assert ("s", "social_work_stations", 152.0) in facts and ("s", "social_work_stations", 151.0) not in facts
     assert ("t", "volunteers", 4000.0) in facts and len(together["fact"]) == 5
-    assert together["fetch_failure"] == [] and len(together["quarantine"]) == 5
-    # (source, partition, pages fetched): t's undated partition, where its failed page was, keeps the parse
-    # reject that no page dates
-    assert {(r[0], r[1], r[3]) for r in together["load_audit"]} == {
-        ("s", "2024-03", 1), ("s", "2024-04", 1), ("t", "2024-03", 1), ("t", "2024-04", 2), ("t", "undated", 0),
+    # s's failed page w stays failed though t read its own w: failures are cleared per source
+    assert [(r[0], r[2]) for r in together["fetch_failure"]] == [("s", "/w.html")]
+    assert len(together["quarantine"]) == 5
+    # (source, partition, pages fetched, failed): undated partitions hold the failed pages no page dates (s's w,
+    # still failed) or held them (t's y, now in April) and keep the parse rejects
+    assert {(r[0], r[1], r[3], r[6]) for r in together["load_audit"]} == {
+        ("s", "2024-03", 1, 0), ("s", "2024-04", 1, 0), ("s", "undated", 0, 1),
+        ("t", "2024-03", 1, 0), ("t", "2024-04", 3, 0), ("t", "undated", 0, 0),
     }  # fmt: skip
 
 
@@ -249,7 +256,7 @@ def test_the_state_of_many_sources_is_read_at_once_and_kept_apart(con):
     for b in _two_sources(1):
         load_batch(con, b, "run1")
     st = read_state(con, ["s", "t", "never-loaded"])
-    assert st.retry_urls == {"s": [], "t": ["/y.html"], "never-loaded": []}
+    assert st.retry_urls == {"s": ["/w.html"], "t": ["/y.html"], "never-loaded": []}
     assert st.cursors == {"s": date(2024, 4, 2), "t": date(2024, 4, 2), "never-loaded": None}
     assert {s: sorted(m) for s, m in st.memory.items()} == {
         "s": ["/a.html", "/b.html"],
