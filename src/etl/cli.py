@@ -11,6 +11,7 @@ import shutil
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -325,24 +326,23 @@ def _finish(stats: list[dict], db: Path, started: float, temporary_server: bool 
     return exit_code(objs)
 
 
-def _positive_int(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not an integer") from None
-    if not 1 <= n <= 64:
-        raise argparse.ArgumentTypeError(f"{n} is not in 1..64")
-    return n
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: an integer in [low, high]."""
+
+    def parse(value: str) -> int:
+        try:
+            n = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not an integer") from None
+        if not low <= n <= high:
+            raise argparse.ArgumentTypeError(f"{n} is not in {low}..{high}")
+        return n
+
+    return parse
 
 
-def _chunk_pages(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not an integer") from None
-    if not 1 <= n <= 100_000:
-        raise argparse.ArgumentTypeError(f"{n} is not in 1..100000")
-    return n
+_positive_int = _int_in(1, 64)
+_chunk_pages = _int_in(1, 100_000)
 
 
 def exit_code(stats: list) -> int:

@@ -278,12 +278,13 @@ def check_arguments(
 ) -> None:
     """``max_parallel`` None: from the hosts' politeness (:func:`parallel_from_politeness`); ``workers`` None:
     one re-parse process per core; ``chunk_pages`` None: the pool's default."""
-    if max_parallel is not None and (not isinstance(max_parallel, int) or not 1 <= max_parallel <= 64):
-        raise ValueError(f"max_parallel must be an integer in 1..64, got {max_parallel!r}")
-    if workers is not None and (not isinstance(workers, int) or not 1 <= workers <= 64):
-        raise ValueError(f"workers must be an integer in 1..64, got {workers!r}")
-    if chunk_pages is not None and (not isinstance(chunk_pages, int) or not 1 <= chunk_pages <= 100_000):
-        raise ValueError(f"chunk_pages must be an integer in 1..100000, got {chunk_pages!r}")
+    for name, value, top in (
+        ("max_parallel", max_parallel, 64),
+        ("workers", workers, 64),
+        ("chunk_pages", chunk_pages, 100_000),
+    ):
+        if value is not None and (not isinstance(value, int) or not 1 <= value <= top):
+            raise ValueError(f"{name} must be an integer in 1..{top}, got {value!r}")
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
     unknown = set(sources or []) - known

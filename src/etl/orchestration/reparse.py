@@ -11,6 +11,7 @@ from etl.fetch.rawzone import RawZone, RawZoneCorrupt
 from etl.fetch.sources import Source
 from etl.models import BulletinRef, PageIssue, SourceBatch, SourceStats, Window, url_key
 from etl.orchestration.ingest import extract_page, parse_page
+from etl.warehouse.sqlparams import in_list
 
 if TYPE_CHECKING:  # the re-parse workers import this module and need no database
     import duckdb
@@ -21,15 +22,15 @@ if TYPE_CHECKING:  # the re-parse workers import this module and need no databas
 _LATEST_PAGES = """with latest as (
         select source_id, url, url_key, content_hash, encoding, fetched_at, headers,
                row_number() over (partition by source_id, url_key order by fetched_at desc, content_hash) as rn
-        from raw_page where source_id in ({ids}) and status = 200
+        from raw_page where {ids} and status = 200
     ), pub as (
-        select source_id, url_key, min(published) as published from bulletin where source_id in ({ids})
+        select source_id, url_key, min(published) as published from bulletin where {ids}
         group by source_id, url_key
     )"""
 
 
 def _latest(source_ids: list[str]) -> str:
-    return _LATEST_PAGES.format(ids=", ".join("?" * len(source_ids)))
+    return _LATEST_PAGES.format(ids=in_list("source_id", source_ids))
 
 
 def raw_pages_in_window(con: duckdb.DuckDBPyConnection, source_id: str, window: Window | None) -> list[tuple]:

@@ -242,6 +242,7 @@ def reparse_window(
         times.load_cpu += time.thread_time() - c0
         times.load += time.perf_counter() - t0
         times.chunks += 1
+        before = times.pages
         finished: list[PartitionRecord] = []
         for done, stats, (source, _, _) in zip(results, loaded, chunk, strict=True):
             times.parse_extract_cpu += done.cpu
@@ -261,8 +262,7 @@ def reparse_window(
             if source.id in handed_out and not in_flight[source.id]:
                 finished += _records(parts[source.id], out)
         record_all(writer.con, finished, "reparse", run_id, started)
-        pages = sum(s.discovered for s in loaded)
-        if times.pages // RENEW_PAGES > (times.pages - pages) // RENEW_PAGES:
+        if times.pages // RENEW_PAGES > before // RENEW_PAGES:
             writer.renew()
         _return_freed_memory()
         if progress:

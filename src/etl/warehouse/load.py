@@ -26,6 +26,7 @@ from etl.warehouse.rows import (
     batch_rows,
     quarantine_columns,
 )
+from etl.warehouse.sqlparams import in_list
 from etl.warehouse.validate import bulletin_schema, fact_schema, quarantine_columns_frame, validate
 
 RAW_COLUMNS = [
@@ -77,12 +78,6 @@ def _merged(rows: list[BatchRows]) -> BatchRows:
     return BatchRows(
         cat([r.bulletins for r in rows]), cat([r.facts for r in rows]), cat([r.quarantine for r in rows])
     )
-
-
-def _in(column: str, sources: list[str]) -> str:
-    """``column in (?, ...)``, one parameter per source: a list of constants lets DuckDB skip the row groups of
-    other sources (a subquery or a join on a frame of ids would scan every source's rows)."""
-    return f"{column} in ({', '.join('?' * len(sources))})"
 
 
 def load_batch(
@@ -289,20 +284,20 @@ def _write(
         )
         run(
             "fetched_urls",
-            f"""delete from fact where {_in("source_id", s)} and bulletin_id in (
+            f"""delete from fact where {in_list("source_id", s)} and bulletin_id in (
                     select b.bulletin_id from bulletin as b
                     join fetched_urls as u on u.source_id = b.source_id and u.url_key = b.url_key
-                    where {_in("b.source_id", s)})""",
+                    where {in_list("b.source_id", s)})""",
             [*s, *s],
         )
         run(
             "bdf",
-            f"delete from fact where {_in('source_id', s)} and bulletin_id in (select bulletin_id from bdf)",
+            f"delete from fact where {in_list('source_id', s)} and bulletin_id in (select bulletin_id from bdf)",
             s,
         )
         run(
             "fetched_urls",
-            f"""delete from bulletin as b where {_in("b.source_id", s)} and exists (
+            f"""delete from bulletin as b where {in_list("b.source_id", s)} and exists (
                     select 1 from fetched_urls as u where u.source_id = b.source_id and u.url_key = b.url_key)""",
             s,
         )
@@ -310,14 +305,14 @@ def _write(
         run("facts", "insert into fact by name select * from facts")
         run(
             "q_key_df",
-            f"""delete from quarantine as q where {_in("q.source_id", s)} and exists (
+            f"""delete from quarantine as q where {in_list("q.source_id", s)} and exists (
                     select 1 from q_key_df as k where k.source_id = q.source_id and k.record_key = q.record_key)""",
             s,
         )
         run("q_df", "insert into quarantine select * from q_df")
         run(
             "ok_df",
-            f"""delete from fetch_failure as x where {_in("x.source_id", s)} and exists (
+            f"""delete from fetch_failure as x where {in_list("x.source_id", s)} and exists (
                     select 1 from ok_df as o where o.source_id = x.source_id and o.url_key = x.url_key)""",
             s,
         )
@@ -326,7 +321,7 @@ def _write(
             f"""update fetch_failure as x set attempts = x.attempts + 1, last_failed_at = ?, status = f.status,
                        error = f.error, url = f.url, last_run_id = ?
                 from fail_df as f
-                where {_in("x.source_id", s)} and x.source_id = f.source_id and x.url_key = f.url_key
+                where {in_list("x.source_id", s)} and x.source_id = f.source_id and x.url_key = f.url_key
                   and x.last_run_id <> ?""",
             [now, run_id, *s, run_id],
         )
@@ -335,7 +330,7 @@ def _write(
             f"""insert into fetch_failure
                 select f.source_id, f.url, f.url_key, f.stage, f.status, f.error, 1, ?, ?, ? from fail_df as f
                 where not exists (select 1 from fetch_failure as x
-                                  where {_in("x.source_id", s)} and x.source_id = f.source_id
+                                  where {in_list("x.source_id", s)} and x.source_id = f.source_id
                                     and x.url_key = f.url_key)""",
             [now, now, run_id, *s],
         )
@@ -357,7 +352,7 @@ def _update_state(
     old = {
         r[0]: (r[1], r[2])
         for r in con.execute(
-            f"select source_id, cursor_date, last_success_at from source_state where {_in('source_id', sources)}",
+            f"select source_id, cursor_date, last_success_at from source_state where {in_list('source_id', sources)}",
             sources,
         ).fetchall()
     }
@@ -373,7 +368,7 @@ def _update_state(
         if batch.stats.fetched + batch.stats.not_modified > 0:
             last_success = now
         values += [batch.source_id, cursor, run_id, now, status, last_success]
-    con.execute(f"delete from source_state where {_in('source_id', sources)}", sources)
+    con.execute(f"delete from source_state where {in_list('source_id', sources)}", sources)
     con.execute("insert into source_state values " + ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(batches)), values)
 
 
@@ -415,7 +410,7 @@ def _rebuild_audit(con: duckdb.DuckDBPyConnection, sources: list[str], run_id: s
     s = sources
     con.execute(
         f"""create or replace temp table audit_pages as
-            with old as (select source_id, url_key, partition from page_state where {_in("source_id", s)})
+            with old as (select source_id, url_key, partition from page_state where {in_list("source_id", s)})
             select d.source_id, d.url_key, d.outcome, d.read_at,
                    coalesce(case when d.partition <> 'undated' then d.partition end,
                             case when o.partition <> 'undated' then o.partition end, 'undated') as partition,
@@ -425,7 +420,7 @@ def _rebuild_audit(con: duckdb.DuckDBPyConnection, sources: list[str], run_id: s
         s,
     )
     con.execute(
-        f"""delete from page_state as p where {_in("p.source_id", s)} and exists (
+        f"""delete from page_state as p where {in_list("p.source_id", s)} and exists (
                 select 1 from audit_pages as a where a.source_id = p.source_id and a.url_key = p.url_key)""",
         s,
     )
@@ -441,24 +436,24 @@ def _rebuild_audit(con: duckdb.DuckDBPyConnection, sources: list[str], run_id: s
     con.execute(
         f"""create or replace temp table audit_new as
             with states as (
-                select source_id, url_key, partition, outcome from page_state where {_in("source_id", s)}
+                select source_id, url_key, partition, outcome from page_state where {in_list("source_id", s)}
             ), bulletins as (
                 select b.source_id, b.bulletin_id, b.url_key,
                        coalesce(p.partition, strftime(b.published, '%Y-%m'), 'undated') as partition
                 from bulletin as b
                 left join states as p on p.source_id = b.source_id and p.url_key = b.url_key
-                where {_in("b.source_id", s)}
+                where {in_list("b.source_id", s)}
             ), facts as (
                 select b.source_id, b.partition, count(*) as n
                 from fact as f join bulletins as b using (bulletin_id)
-                where {_in("f.source_id", s)}
+                where {in_list("f.source_id", s)}
                 group by b.source_id, b.partition
             ), quarantined as (
                 select q.source_id, coalesce(b.partition, p.partition, 'undated') as partition, count(*) as n
                 from quarantine as q
                 left join bulletins as b on b.source_id = q.source_id and b.bulletin_id = q.record_key
                 left join states as p on p.source_id = q.source_id and p.url_key = q.record_key
-                where {_in("q.source_id", s)}
+                where {in_list("q.source_id", s)}
                 group by 1, 2
             ), outcomes as (
                 select source_id, partition, count(*) as discovered,
@@ -493,14 +488,14 @@ def _rebuild_audit(con: duckdb.DuckDBPyConnection, sources: list[str], run_id: s
     )
     # keep only the newest row of each partition (the one just inserted has the highest load_count)
     con.execute(
-        f"""delete from load_audit as l where {_in("l.source_id", s)} and exists (
+        f"""delete from load_audit as l where {in_list("l.source_id", s)} and exists (
                 select 1 from load_audit as n where n.source_id = l.source_id and n.partition = l.partition
                 and n.load_count > l.load_count)""",
         s,
     )
     # a partition whose every page moved elsewhere holds nothing any more
     con.execute(
-        f"""delete from load_audit as l where {_in("l.source_id", s)} and l.discovered = 0 and l.parsed = 0
+        f"""delete from load_audit as l where {in_list("l.source_id", s)} and l.discovered = 0 and l.parsed = 0
                 and l.facts = 0 and l.quarantined = 0 and exists (
                     select 1 from audit_touched as t where t.source_id = l.source_id and t.partition = l.partition)""",
         s,

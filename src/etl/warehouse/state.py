@@ -8,6 +8,7 @@ from datetime import date
 import duckdb
 
 from etl.models import FetchMemory
+from etl.warehouse.sqlparams import in_list
 
 
 @dataclass
@@ -27,7 +28,7 @@ def read_state(con: duckdb.DuckDBPyConnection, source_ids: list[str]) -> RunStat
     )
     if not source_ids:
         return st
-    ids = f"source_id in ({', '.join('?' * len(source_ids))})"
+    ids = in_list("source_id", source_ids)
     for sid, cursor in con.execute(
         f"select source_id, cursor_date from source_state where {ids}", source_ids
     ).fetchall():
