@@ -20,7 +20,9 @@ from etl.warehouse.state import read_state
 from tests.faultserver import LIST_PATHS, FaultServer
 from tests.helpers import batch, bulletin, fact
 
-SETTINGS = FetchSettings(timeout=0.4, backoff=0.01, retries=1, max_bytes=2_000_000)
+# /slow answers after 1.5 s, so it always times out; a healthy page gets 1 s, which a loaded CI machine has
+# exceeded at 0.4 s (a page that should load failed, and a later run's count changed under the test)
+SETTINGS = FetchSettings(timeout=1.0, backoff=0.01, retries=1, max_bytes=2_000_000)
 WINDOW = Window(date(2024, 1, 1), date(2024, 12, 31))
 
 
