@@ -20,7 +20,7 @@ def fetch(server, path, settings=None, **kw):
         waits.append(s)
 
     async def go():
-        async with Fetcher(settings or FetchSettings(timeout=0.5, backoff=0.1), sleep=no_sleep) as f:
+        async with Fetcher(settings or FetchSettings(timeout=2, backoff=0.1), sleep=no_sleep) as f:
             return await f.get(server.base + path, (server.host,), 2, 0.0, **kw)
 
     return asyncio.run(go()), waits
@@ -39,13 +39,13 @@ def test_429_honours_retry_after(server):
 
 
 def test_a_retry_after_longer_than_the_wait_limit_is_not_waited_for(server):
-    res, waits = fetch(server, "/ratelimited-long", FetchSettings(timeout=0.5, max_backoff=60))
+    res, waits = fetch(server, "/ratelimited-long", FetchSettings(timeout=2, max_backoff=60))
     assert waits == [] and res.attempts == 1
     assert res.error == "HTTP 503: Retry-After 86400s exceeds the 60s wait limit"
 
 
 def test_persistent_5xx_gives_up_with_reason(server):
-    res, waits = fetch(server, "/always500", FetchSettings(timeout=0.5, backoff=0.1, retries=2))
+    res, waits = fetch(server, "/always500", FetchSettings(timeout=2, backoff=0.1, retries=2))
     assert not res.ok and res.attempts == 3 and len(waits) == 2
     assert res.error == "HTTP 503 after 3 attempts"
 
