@@ -1,7 +1,7 @@
 """Re-parse backfill at scale, end to end: the real ``etl backfill --reparse`` over a generated raw zone.
 
-Run: python3 uvw.py run --frozen python bench/backfill_bench.py [--n 100000] [--sources 50] [--keep DIR]
-     [--trace RSS.csv]
+Run: python3 uvw.py run --frozen python bench/backfill_bench.py [--n 100000] [--sources 50] [--workers N]
+     [--keep DIR] [--trace RSS.csv]
 
 Generates N article pages (our own templates, 1-3 KB of text in a government page template, one in ten GBK
 with no charset declared) spread over sources x months, with their ``raw_page`` rows, then runs the command
@@ -36,6 +36,7 @@ from corpus import make_corpus
 
 from etl.extract.facts import extract_text
 from etl.models import url_key
+from etl.orchestration.cores import usable_cores
 from etl.warehouse.database import connect, migrate
 
 TEMPLATE = (
@@ -173,6 +174,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--sources", type=int, default=50)
+    ap.add_argument(
+        "--workers",
+        type=int,
+        help="re-parse processes (default: etl backfill's own, one per core up to its cap)",
+    )
     ap.add_argument("--keep", type=Path, help="build in this directory and keep it")
     ap.add_argument("--trace", type=Path, help="write each process's RSS every second to this CSV")
     args = ap.parse_args()
@@ -192,6 +198,8 @@ def run(args: argparse.Namespace, root: Path) -> None:
     env.pop("PREFECT_API_URL", None)
     cmd = [sys.executable, "-m", "etl.cli", "backfill", "--reparse", "--sources", str(reg), "--db", str(db),
            "--start", start.isoformat(), "--end", end.isoformat()]  # fmt: skip
+    if args.workers:
+        cmd += ["--workers", str(args.workers)]
     peak = 0
     per_process: dict[int, tuple[str, int]] = {}
     cpu_of: dict[int, float] = {}
@@ -240,19 +248,20 @@ def run(args: argparse.Namespace, root: Path) -> None:
         f"single-core extract: {before:,.0f}/s before the run, {after:,.0f}/s after; the ratio uses the mean"
     )
     m = re.search(
-        r"reparse: (\d+) pages in (\d+) chunks; parse\+extract ([\d.]+) s CPU over the workers, "
+        r"reparse: (\d+) pages in (\d+) chunks over (\d+) workers; parse\+extract ([\d.]+) s CPU over the workers, "
         r"load ([\d.]+) s \(([\d.]+) s CPU\)",
         out,
     )
     if m is None:
         print(out[-3000:])
         raise SystemExit("backfill printed no reparse timing line")
-    pages, cpu, load, load_cpu = int(m.group(1)), float(m.group(3)), float(m.group(4)), float(m.group(5))
+    pages, workers = int(m.group(1)), int(m.group(3))
+    cpu, load, load_cpu = float(m.group(4)), float(m.group(5)), float(m.group(6))
     con = connect(db, read_only=True)
     bulletins = con.execute("select count(*) from bulletin").fetchone()[0]
     facts = con.execute("select count(*) from fact").fetchone()[0]
     con.close()
-    cores = os.cpu_count() or 1  # etl backfill runs one worker per core
+    cores = usable_cores()
     # the share of the machine's time (wall x cores) spent neither parsing/extracting (the workers' CPU) nor
     # loading (the writer's CPU): start-up, Prefect, planning, shipping chunks between processes, idle cores. The
     # writer loads while the workers parse, so "wall - load - parse" would undercount it to nothing.
@@ -261,7 +270,7 @@ def run(args: argparse.Namespace, root: Path) -> None:
     # the workers (its wall time here also holds the time it waited for a core the workers had)
     ceiling = pages / load_cpu
     print(
-        f"pages {pages}, facts {facts}, workers {cores}, parse+extract CPU {cpu:.1f} s, load {load:.1f} s "
+        f"pages {pages}, facts {facts}, workers {workers} on {cores} cores, parse+extract CPU {cpu:.1f} s, load {load:.1f} s "
         f"({load_cpu:.1f} s CPU; writer ceiling {ceiling:,.0f} pages/s; workers' rate per core "
         f"{pages / cpu:,.0f} pages/s)"
     )

@@ -145,7 +145,7 @@ def backfill(
 ) -> list[dict]:
     """Backfill [start, end] for ``sources`` (default: all); ``reparse`` re-reads the raw zone over a process pool;
     ``reprocess``: missing | failed | all; ``writer_limit``: a Prefect concurrency limit held while loading;
-    ``workers``: re-parse processes (default one per core); ``chunk_pages``: pages per re-parse chunk."""
+    ``workers``: re-parse processes (default :func:`etl.orchestration.cores.default_workers`); ``chunk_pages``: pages per re-parse chunk."""
     cancel.install()  # after Prefect's own SIGTERM bridge: a signal also stops the fetches in worker threads
     use_registry(Path(registry))  # its [warehouse] table, under the environment
     db_path = Path(db) if db else settings.default_db()

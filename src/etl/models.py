@@ -13,6 +13,41 @@ EXTRACTOR_VERSION = "0.3.0"
 
 
 @dataclass(frozen=True)
+class Politeness:
+    concurrency: int = 2  # requests in flight per host
+    delay: float = 1.0  # minimum seconds between requests to one host
+
+
+@dataclass(frozen=True)
+class Source:
+    """A bureau site or column as the registry (:mod:`etl.fetch.sources`) gives it. Here, not there, so that
+    the re-parse workers can receive one without importing the fetch side (httpx and the kinds)."""
+
+    id: str
+    name: str
+    kind: str
+    list_url: str
+    region: str | None = None  # issuing bureau's region; None for a newspaper covering many places
+    title_selector: str | None = None
+    date_selector: str | None = None
+    body_selector: str | None = None
+    encoding: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    since: date = date(2020, 1, 1)
+    max_pages: int = 50
+    obey_robots: bool = True
+    follow_attachments: bool = True
+    politeness: Politeness = field(default_factory=Politeness)
+    options: tuple[tuple[str, Any], ...] = ()  # the kind's own fields, every one present (defaults filled in)
+
+    def option(self, name: str) -> Any:
+        for k, v in self.options:
+            if k == name:
+                return v
+        raise KeyError(f"source {self.id!r} (kind {self.kind}) has no field {name!r}")
+
+
+@dataclass(frozen=True)
 class BulletinRef:
     """A bulletin found on a list page or feed, not yet fetched."""
 

@@ -147,7 +147,7 @@ def test_undecided_numbers_are_quarantined_with_their_evidence_and_recovered_wit
     from dataclasses import replace
     from datetime import date
 
-    from etl.orchestration.ingest import add_extraction, extract_bulletin
+    from etl.orchestration.pages import add_extraction, extract_bulletin
     from etl.warehouse.database import open_warehouse
     from etl.warehouse.load import load_batch
     from tests.helpers import batch, bulletin

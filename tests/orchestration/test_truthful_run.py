@@ -60,7 +60,7 @@ def test_a_page_without_text_is_quarantined_and_the_rest_loads(tmp_path, server)
     ["9" * 400 + "亿元", "1" + "0" * 23 + "万元", "3" + "0" * 41 + "个社工站"],
 )
 def test_overflowing_and_absurd_values_are_quarantined_not_loaded(tmp_path, amount):
-    from etl.orchestration.ingest import add_extraction, extract_bulletin
+    from etl.orchestration.pages import add_extraction, extract_bulletin
     from tests.helpers import batch, bulletin
 
     text = f"连云港市民政局介绍，全市建成社工站20个，投入资金{amount}。"

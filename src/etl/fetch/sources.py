@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,40 +12,8 @@ from urllib.parse import urlsplit
 from etl.fetch.client import DEFAULT_CONTACT_URL, FetchSettings, user_agent
 from etl.fetch.kinds import KINDS, Field
 from etl.fetch.registry import SourceConfigError, check_table, parse_toml, registry_table
+from etl.models import Politeness, Source
 from etl.reference.regions import load_gazetteer
-
-
-@dataclass(frozen=True)
-class Politeness:
-    concurrency: int = 2  # requests in flight per host
-    delay: float = 1.0  # minimum seconds between requests to one host
-
-
-@dataclass(frozen=True)
-class Source:
-    id: str
-    name: str
-    kind: str
-    list_url: str
-    region: str | None = None  # issuing bureau's region; None for a newspaper covering many places
-    title_selector: str | None = None
-    date_selector: str | None = None
-    body_selector: str | None = None
-    encoding: str | None = None
-    allowed_hosts: tuple[str, ...] = ()
-    since: date = date(2020, 1, 1)
-    max_pages: int = 50
-    obey_robots: bool = True
-    follow_attachments: bool = True
-    politeness: Politeness = field(default_factory=Politeness)
-    options: tuple[tuple[str, Any], ...] = ()  # the kind's own fields, every one present (defaults filled in)
-
-    def option(self, name: str) -> Any:
-        for k, v in self.options:
-            if k == name:
-                return v
-        raise KeyError(f"source {self.id!r} (kind {self.kind}) has no field {name!r}")
-
 
 # Fields every kind reads. docs/sources.md documents each of them and each kind's own (a test compares).
 COMMON_FIELDS = (

@@ -11,12 +11,12 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from etl.fetch.kinds import Discovery
-from etl.fetch.sources import Source
-from etl.models import BulletinRef, PageIssue, SourceStats, Window
+from etl.models import BulletinRef, PageIssue, Source, SourceStats, Window
 
-if TYPE_CHECKING:  # the re-parse workers import this module and need no database
+if TYPE_CHECKING:  # the re-parse workers import this module and need no database nor fetch client
     import duckdb
+
+    from etl.fetch.kinds import Discovery
 
 REPROCESS = ("missing", "failed", "all")
 
@@ -277,7 +277,7 @@ def check_arguments(
     chunk_pages: int | None = None,
 ) -> None:
     """``max_parallel`` None: from the hosts' politeness (:func:`parallel_from_politeness`); ``workers`` None:
-    one re-parse process per core; ``chunk_pages`` None: the pool's default."""
+    :func:`etl.orchestration.cores.default_workers`; ``chunk_pages`` None: the pool's default."""
     for name, value, top in (
         ("max_parallel", max_parallel, 64),
         ("workers", workers, 64),

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import bisect
-import dataclasses
 import html
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from etl.extract.facts import Extraction, extract
-from etl.extract.region_resolution import UNPLACED_REASONS
 from etl.fetch.client import Fetcher, FetchResult, FetchSettings
 from etl.fetch.discover import Discovery, discover
 from etl.fetch.rawzone import RawZone
@@ -21,7 +17,6 @@ from etl.fetch.sources import Source
 from etl.models import (
     Bulletin,
     BulletinRef,
-    Fact,
     FetchMemory,
     PageIssue,
     RawPage,
@@ -32,8 +27,8 @@ from etl.models import (
     url_key,
 )
 from etl.orchestration.cancel import cancellable
-from etl.parse.document import Selectors, Undecodable, read_document
-from etl.parse.html import ParsedPage, ParseError, to_bulletins
+from etl.orchestration.pages import extract_page, parse_page
+from etl.parse.html import ParsedPage
 
 
 def window_for(source: Source, cursor: date | None, logical_date: date, lag_days: int) -> Window:
@@ -276,86 +271,3 @@ def _handle(
         if b.published and (batch.newest is None or b.published > batch.newest):
             batch.newest = b.published
     return attachment_refs(source, ref, page, bulletins[0] if bulletins else None)
-
-
-def parse_page(
-    source: Source,
-    ref: BulletinRef,
-    body: bytes,
-    headers: dict[str, str],
-    digest: str,
-    fetched_at: datetime | None,
-    batch: SourceBatch,
-) -> tuple[list[Bulletin], str, ParsedPage | None]:
-    """The page path every reader shares (the nightly run, the re-parse): the body read by its content type,
-    split into bulletins; a page that cannot be read is quarantined under its identity (so that a later fetch
-    or re-parse of it replaces the row), never dropped. Returns the bulletins and the encoding used."""
-    selectors = Selectors(source.title_selector, source.date_selector, source.body_selector)
-    page: ParsedPage
-    try:
-        page, encoding = read_document(body, headers.get("content-type"), source.encoding, selectors, ref.url)
-    except ParseError as e:
-        batch.quarantine.append(
-            {
-                "layer": "parse",
-                "source_id": source.id,
-                "record_key": url_key(ref.url),
-                "check": "decode" if isinstance(e, Undecodable) else "main_text",
-                "reason": f"{ref.url}: {e}",
-                "row": {"url": ref.url, "content_hash": digest},
-            }
-        )
-        return [], getattr(e, "encoding", ""), None
-    bulletins = to_bulletins(
-        source.id, ref.url, page, source.region, ref.published, ref.title, digest, fetched_at
-    )
-    batch.stats.parsed += len(bulletins)
-    return bulletins, encoding, page
-
-
-def add_extraction(batch: SourceBatch, b: Bulletin, result: Extraction) -> None:
-    """Placed facts go to the batch; numbers whose region is undecided (or another place's) go to the
-    quarantine with their evidence, so a later rule or a source's ``region`` recovers them on a re-parse."""
-    batch.facts.extend(result.facts)
-    for f in result.unplaced:
-        reason = UNPLACED_REASONS[f.region_basis]
-        batch.quarantine.append(
-            {
-                "layer": "extract",
-                "source_id": batch.source_id,
-                "record_key": b.bulletin_id,
-                "check": f"region_{f.region_basis}",
-                "reason": f"{b.url}: {f.indicator} {f.value:g}: {reason}: {f.evidence[:120]}",
-                "row": {"url": b.url, **f.as_dict()},
-            }
-        )
-
-
-def extract_page(batch: SourceBatch, bulletins: list[Bulletin], page: ParsedPage | None) -> None:
-    """Extract each bulletin of a page into the batch; a PDF's facts name their page in the evidence."""
-    batch.bulletins.extend(bulletins)
-    for b in bulletins:
-        result = extract_bulletin(b)
-        if page is not None and page.page_starts:
-            result = on_pages(result, page, page.text.find(b.text[:80]))
-        add_extraction(batch, b, result)
-
-
-def on_pages(result: Extraction, page: ParsedPage, offset: int) -> Extraction:
-    def paged(f: Fact) -> Fact:
-        number = bisect.bisect_right(page.page_starts, max(offset, 0) + f.span_start)
-        return dataclasses.replace(f, evidence=f"{f.evidence} [PDF p.{number}]")
-
-    return Extraction([paged(f) for f in result.facts], [paged(f) for f in result.unplaced])
-
-
-def extract_bulletin(b: Bulletin) -> Extraction:
-    return extract(
-        b.text,
-        bulletin_id=b.bulletin_id,
-        title=b.title,
-        issuer_region=b.issuer_region,
-        published=b.published,
-        region_hint=b.region_hint,
-        split=False,
-    )

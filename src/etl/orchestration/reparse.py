@@ -8,9 +8,8 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from etl.fetch.rawzone import RawZone, RawZoneCorrupt
-from etl.fetch.sources import Source
-from etl.models import BulletinRef, PageIssue, SourceBatch, SourceStats, Window, url_key
-from etl.orchestration.ingest import extract_page, parse_page
+from etl.models import BulletinRef, PageIssue, Source, SourceBatch, SourceStats, Window, url_key
+from etl.orchestration.pages import extract_page, parse_page
 from etl.warehouse.sqlparams import in_list
 
 if TYPE_CHECKING:  # the re-parse workers import this module and need no database

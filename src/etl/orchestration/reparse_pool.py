@@ -12,7 +12,6 @@ from __future__ import annotations
 import ctypes
 import functools
 import multiprocessing
-import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -22,9 +21,9 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from etl.fetch.sources import Source
-from etl.models import SourceStats, Window
+from etl.models import Source, SourceStats, Window
 from etl.orchestration.backfill import Partition, PartitionRecord, month_of, record_all
+from etl.orchestration.cores import default_workers, usable_cores
 from etl.orchestration.reparse import pages_by_month_of, raw_pages_of
 from etl.orchestration.reparse_worker import ChunkResult, reparse_pieces
 from etl.warehouse.database import checkpoint_file
@@ -63,10 +62,12 @@ class ReparseTimes:
     chunks: int = 0
     pages: int = 0
     facts: int = 0
+    workers: int = 1
 
     def line(self) -> str:
         return (
-            f"reparse: {self.pages} pages in {self.chunks} chunks; parse+extract {self.parse_extract_cpu:.1f} s "
+            f"reparse: {self.pages} pages in {self.chunks} chunks over {self.workers} workers; parse+extract "
+            f"{self.parse_extract_cpu:.1f} s "
             f"CPU over the workers, load {self.load:.1f} s ({self.load_cpu:.1f} s CPU)"
         )
 
@@ -221,9 +222,9 @@ def reparse_window(
     A source's partitions are recorded as soon as its last chunk is loaded, so a run that stops part-way (a
     signal, a crash, a full disk) keeps the sources it finished, and the next ``reprocess=missing`` run starts
     after them. Returns per-source stats and the time split."""
-    workers = workers or os.cpu_count() or 1
+    workers = workers or default_workers(usable_cores())
     writer = _Writer(con, reopen)
-    times = ReparseTimes()
+    times = ReparseTimes(workers=workers)
     started = datetime.now(UTC)
     outcomes: dict[str, _Outcome] = {}
     in_flight: dict[str, int] = defaultdict(int)  # source id → chunks handed out and not yet loaded

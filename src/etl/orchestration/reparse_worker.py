@@ -10,8 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from etl.fetch.rawzone import RawZone
-from etl.fetch.sources import Source
-from etl.models import SourceBatch, Window
+from etl.models import Source, SourceBatch, Window
 from etl.orchestration.backfill import Partition, month_of
 from etl.orchestration.reparse import reparse_pages
 from etl.warehouse.rows import to_rows
