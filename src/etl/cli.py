@@ -582,7 +582,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=_positive_int,
         default=None,
-        help="--reparse: parse/extract processes (1-64; default: one per core on 1-2 cores, else cores - 1, at most 4); "
+        help="--reparse: parse/extract processes (1-64; default: one per core on 1-2 cores, else cores - 1, at most 3); "
         "fewer leave cores to other work",
     )
     sp.add_argument(

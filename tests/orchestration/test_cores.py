@@ -14,7 +14,7 @@ from etl.orchestration.cores import MAX_DEFAULT_WORKERS, default_workers, usable
 
 
 @pytest.mark.parametrize(
-    ("cores", "workers"), [(1, 1), (2, 2), (3, 2), (4, 3), (5, 4), (8, 4), (64, MAX_DEFAULT_WORKERS)]
+    ("cores", "workers"), [(1, 1), (2, 2), (3, 2), (4, 3), (5, 3), (8, 3), (64, MAX_DEFAULT_WORKERS)]
 )
 def test_default_workers_leave_a_core_to_the_writer_and_stop_at_what_it_loads(cores, workers):
     assert default_workers(cores) == workers

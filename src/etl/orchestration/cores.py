@@ -7,11 +7,12 @@ import math
 import os
 from pathlib import Path
 
-# Workers the single writer keeps up with. Measured on 2 cores over 100k pages: the writer loads 5,400-6,400
-# pages per second of its own CPU and a worker parses and extracts ~1,500 per second of its own, so four keep it
-# busy; each one more adds ~70 MB to the process tree (its interpreter, lexicon, gazetteer and a chunk) and no
-# speed.
-MAX_DEFAULT_WORKERS = 4
+# Workers by default, at most. Each one is ~85 MB of the process tree (its interpreter, lexicon, gazetteer and a
+# chunk) and the single writer bounds the speed: measured on 2 cores, the writer loads 4,500-6,400 pages per
+# second of its own CPU and a worker parses and extracts 1,300-1,500 per second of its own, so three supply ~1.5x
+# the single-core extract rate and a fourth adds less than its share. Three also keep a re-parse of 1M pages
+# within 1 GB (949 MB measured with three; four were 1,012 MB at 100k already). More with --workers.
+MAX_DEFAULT_WORKERS = 3
 _CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
 
 
