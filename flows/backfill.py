@@ -32,6 +32,7 @@ from etl.orchestration.backfill import (
     Partition,
     assign_fetch,
     assign_reparse,
+    bound_planning,
     by_source,
     check_arguments,
     dry_run_lines,
@@ -161,6 +162,7 @@ def backfill(
         fetch_cfg.to_settings(), run_deadline=time.time() + fetch_cfg.run_budget, run_key=run.run_id
     )
     with open_warehouse(db_path, lock_timeout) as con:
+        bound_planning(con)
         todo, skipped = plan(con, ids, start, end, mode, reprocess)
         # validators for conditional GETs: a re-parse sends none
         memory = {} if reparse else read_state(con, ids).memory

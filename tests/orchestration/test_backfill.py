@@ -137,3 +137,14 @@ def test_reparse_work_goes_to_months_with_stored_pages_and_undated_pages_to_the_
     assert sorted(p.name for p in work.work) == ["a 2024-02", "b 2024-01", "b 2024-04"]
     # every other partition is recorded done without a task, source c (nothing stored) included
     assert len(work.empty) == 12 - 3 and {p.source_id for p in work.empty} == {"a", "b", "c"}
+
+
+def test_planning_runs_within_its_own_budget_whatever_the_warehouse_allows(tmp_path, monkeypatch):
+    from etl.orchestration.backfill import bound_planning
+
+    monkeypatch.setenv("ETL_MEMORY_LIMIT", "2GB")
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        assert con.execute("select current_setting('memory_limit')").fetchone() == ("1.8 GiB",)
+        bound_planning(con)
+        assert con.execute("select current_setting('memory_limit')").fetchone() == ("122.0 MiB",)
+        assert plan(con, ["a"], date(2024, 1, 1), date(2024, 2, 29), "reparse", "missing")[0]

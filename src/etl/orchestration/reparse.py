@@ -76,11 +76,19 @@ def pages_by_month_of(
     out: dict[str, dict[str | None, int]] = {s: {} for s in source_ids}
     if not source_ids:
         return out
+    # one row per page, whichever version: counting needs no window over every stored version's columns (over
+    # 3M stored pages that window held ~900 MB, the distinct keys ~1/3 of it)
+    ids = in_list("source_id", source_ids)
     rows = con.execute(
-        f"""{_latest(source_ids)}
-           select l.source_id, strftime(p.published, '%Y-%m'), count(*)
-           from latest as l left join pub as p using (source_id, url_key)
-           where l.rn = 1 and (p.published is null or p.published between ? and ?)
+        f"""with page as (
+               select distinct source_id, url_key from raw_page where {ids} and status = 200
+           ), pub as (
+               select source_id, url_key, min(published) as published from bulletin where {ids}
+               group by source_id, url_key
+           )
+           select g.source_id, strftime(p.published, '%Y-%m'), count(*)
+           from page as g left join pub as p using (source_id, url_key)
+           where p.published is null or p.published between ? and ?
            group by 1, 2""",
         [*source_ids, *source_ids, window.start, window.end],
     ).fetchall()
