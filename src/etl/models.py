@@ -232,12 +232,16 @@ class SourceBatch:
     newest: date | None = None  # newest publication date seen, for the cursor
     reparsed_urls: list[str] = field(default_factory=list)  # pages re-read from the raw zone (no fetch)
     documents: list[SiteDocument] = field(default_factory=list)  # list pages, feeds, robots.txt read (200)
+    # url → why the version read cannot be parsed (no main text, undecodable): a challenge or error page served
+    # with 200, a re-templated site. Such a version never replaces what the warehouse holds for the page.
+    unreadable: dict[str, str] = field(default_factory=dict)
     # bulletins, facts and quarantine rows as columns, once etl.warehouse.rows.to_rows has replaced the objects
     rows: BatchRows | None = None
 
     def replaced_urls(self) -> list[str]:
-        """Pages whose bulletins, facts and quarantine rows this batch replaces."""
-        return [p.url for p in self.raw_pages] + self.reparsed_urls
+        """Pages whose bulletins, facts and quarantine rows this batch replaces: those it read, but for the
+        versions it could not parse (the page keeps the bulletins of the last version that could be)."""
+        return [u for u in [p.url for p in self.raw_pages] + self.reparsed_urls if u not in self.unreadable]
 
 
 @dataclass(frozen=True)

@@ -28,14 +28,17 @@ def test_validators_that_cannot_be_sent_back_are_not_stored_and_the_next_run_wor
     raw = RawZone(tmp_path / "raw")
     with open_warehouse(tmp_path / "w.duckdb") as con:
         first = load_batch(con, ingest_source(src, WINDOW, raw, settings=SETTINGS), "r1")
-        assert first.fetched == 2 and first.failed == 0
+        # /no-text answers 200 with nothing to read: a failure (see test_unreadable_pages), not the validators'
+        assert first.fetched == 1 and [f.url for f in first.failures] == [server.base + "/no-text"]
         assert con.execute(
             "select etag, last_modified from raw_page where url_key = '/odd-validators'"
         ).fetchall() == [(None, None)]
         state = read_state(con, ["faulty"])
         second = ingest_source(src, WINDOW, raw, state.memory["faulty"], settings=SETTINGS)
         # a plain GET again, not a UnicodeEncodeError on every later run
-        assert second.stats.failed == 0 and second.stats.fetched == 2
+        assert second.stats.fetched == 1 and [f.url for f in second.stats.failures] == [
+            server.base + "/no-text"
+        ]
         assert "If-None-Match" not in server.seen_headers["/odd-validators"][-1]
 
 
@@ -220,9 +223,13 @@ def test_a_page_decoded_into_mojibake_is_quarantined_with_the_reason(tmp_path, s
         stats = load_batch(
             con, ingest_source(src, WINDOW, RawZone(tmp_path / "raw"), settings=SETTINGS), "r1"
         )
-        assert (stats.fetched, stats.parsed, stats.facts) == (1, 0, 0)
+        assert (stats.fetched, stats.failed, stats.parsed, stats.facts) == (0, 1, 0, 0)
         ((check, reason),) = con.execute("select check_name, reason from quarantine").fetchall()
         assert check == "decode" and "/lying-charset" in reason and "could not be decoded" in reason
+        # answered but not read: retried next run, like a page that did not answer
+        assert con.execute("select url_key, stage, status from fetch_failure").fetchall() == [
+            ("/lying-charset", "parse", "200")
+        ]
 
 
 def _audit_matches_tables(con, sid):

@@ -246,13 +246,20 @@ def _handle(
         batch.outcomes[ref.url] = "failed"
         stats.failures.append(PageIssue(ref.url, "fetch", res.error or "", str(res.status)))
         return []
-    stats.fetched += 1
-    batch.outcomes[ref.url] = "fetched"
-    batch.read_at[ref.url] = res.fetched_at
-    batch.succeeded_urls.append(ref.url)
     body = res.body or b""
     digest, rel = raw.put(body)  # stored before anything is parsed
     bulletins, encoding, page = parse_page(source, ref, body, res.headers, digest, res.fetched_at, batch)
+    if ref.url in batch.unreadable:
+        # answered, but not read: a failure, retried next run, and the page keeps what it had; the version is
+        # stored all the same (quarantined under its hash) so that a parser or selector fix reaches it
+        stats.failed += 1
+        batch.outcomes[ref.url] = "failed"
+        stats.failures.append(PageIssue(ref.url, "parse", batch.unreadable[ref.url], str(res.status)))
+    else:
+        stats.fetched += 1
+        batch.outcomes[ref.url] = "fetched"
+        batch.read_at[ref.url] = res.fetched_at
+        batch.succeeded_urls.append(ref.url)
     batch.raw_pages.append(
         RawPage(
             source_id=source.id,

@@ -12,7 +12,7 @@ from etl.extract.facts import Extraction, extract
 from etl.extract.region_resolution import UNPLACED_REASONS
 from etl.models import Bulletin, BulletinRef, Fact, Source, SourceBatch, url_key
 from etl.parse.document import Selectors, Undecodable, read_document
-from etl.parse.html import ParsedPage, ParseError, to_bulletins
+from etl.parse.html import NothingToRead, ParsedPage, ParseError, to_bulletins
 
 
 def parse_page(
@@ -26,12 +26,16 @@ def parse_page(
 ) -> tuple[list[Bulletin], str, ParsedPage | None]:
     """The page path every reader shares (the nightly run, the re-parse): the body read by its content type,
     split into bulletins; a page that cannot be read is quarantined under its identity (so that a later fetch
-    or re-parse of it replaces the row), never dropped. Returns the bulletins and the encoding used."""
+    or re-parse of it replaces the row), never dropped, and named in ``batch.unreadable`` unless it holds
+    nothing to read (:class:`NothingToRead`). Returns the bulletins,
+    the encoding used and the parsed page (None when it could not be read)."""
     selectors = Selectors(source.title_selector, source.date_selector, source.body_selector)
     page: ParsedPage
     try:
         page, encoding = read_document(body, headers.get("content-type"), source.encoding, selectors, ref.url)
     except ParseError as e:
+        if not isinstance(e, NothingToRead):
+            batch.unreadable[ref.url] = str(e)
         batch.quarantine.append(
             {
                 "layer": "parse",
@@ -43,6 +47,7 @@ def parse_page(
             }
         )
         return [], getattr(e, "encoding", ""), None
+    batch.unreadable.pop(ref.url, None)  # an earlier version of it could not be read, this one can
     bulletins = to_bulletins(
         source.id, ref.url, page, source.region, ref.published, ref.title, digest, fetched_at
     )

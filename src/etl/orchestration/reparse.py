@@ -8,18 +8,20 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from etl.fetch.rawzone import RawZone, RawZoneCorrupt
-from etl.models import BulletinRef, PageIssue, Source, SourceBatch, SourceStats, Window, url_key
+from etl.models import Bulletin, BulletinRef, PageIssue, Source, SourceBatch, SourceStats, Window, url_key
 from etl.orchestration.pages import extract_page, parse_page
+from etl.parse.html import ParsedPage
 from etl.warehouse.sqlparams import in_list
 
 if TYPE_CHECKING:  # the re-parse workers import this module and need no database
     import duckdb
 
 
-# The first publication date of each stored page's bulletins, which places the page in a window.
-# The sources are a list of constants: DuckDB then skips the row groups of the others.
+# The first publication date of each stored page's bulletins, which places the page in a window, and the version
+# they were read from. The sources are a list of constants: DuckDB then skips the row groups of the others.
 _PUB = """pub as (
-        select source_id, url_key, min(published) as published from bulletin where {ids}
+        select source_id, url_key, min(published) as published, min(content_hash) as loaded_hash
+        from bulletin where {ids}
         group by source_id, url_key
     )"""
 # The newest stored version of each page of the sources, with its publication date.
@@ -46,7 +48,9 @@ def _latest(source_ids: list[str]) -> str:
 
 
 def raw_pages_in_window(con: duckdb.DuckDBPyConnection, source_id: str, window: Window | None) -> list[tuple]:
-    """(url, content_hash, encoding, fetched_at, published, headers) of the newest stored version of each page.
+    """(url, content_hash, encoding, fetched_at, published, headers, loaded) of the newest stored version of each
+    page; ``loaded`` is (content_hash, encoding, headers, fetched_at) of the version its loaded bulletins were read from, or
+    None when it has none (what is read instead when the newest version cannot be).
 
     A page belongs to the window by the publication date of its bulletins; pages that never parsed (no bulletin)
     belong to every window, so a parser fix reaches them too.
@@ -64,15 +68,21 @@ def raw_pages_of(
         return out
     rows = con.execute(
         f"""{_latest(source_ids)}
-           select l.source_id, l.url, l.content_hash, l.encoding, l.fetched_at, p.published, l.headers
-           from latest as l left join pub as p using (source_id, url_key)
+           select l.source_id, l.url, l.content_hash, l.encoding, l.fetched_at, p.published, l.headers,
+                  v.content_hash, v.encoding, v.headers, v.fetched_at
+           from latest as l
+           left join pub as p using (source_id, url_key)
+           left join raw_page as v
+             on v.source_id = p.source_id and v.url_key = p.url_key and v.content_hash = p.loaded_hash
+                and v.status = 200 and {in_list("v.source_id", source_ids)}
            where l.rn = 1
            order by l.source_id, l.url_key""",
-        [*source_ids, *source_ids],
+        [*source_ids, *source_ids, *source_ids],
     ).fetchall()
-    for sid, *page in rows:
+    for sid, *page, loaded_hash, loaded_encoding, loaded_headers, loaded_at in rows:
         if window is None or page[4] is None or window.start <= page[4] <= window.end:
-            out[sid].append(tuple(page))
+            loaded = (loaded_hash, loaded_encoding, loaded_headers, loaded_at) if loaded_hash else None
+            out[sid].append((*page, loaded))
     return out
 
 
@@ -110,17 +120,25 @@ def reparse_source(
 
 def reparse_pages(source: Source, raw: RawZone, pages: list[tuple], window: Window | None) -> SourceBatch:
     """Re-read stored pages (rows of :func:`raw_pages_in_window`) through the nightly run's page path; no
-    network, no warehouse (so worker processes can run it)."""
+    network, no warehouse (so worker processes can run it). A page whose newest version cannot be read (a
+    challenge or error page a site answered with 200) is read from the version its loaded facts came from; if
+    that cannot be read either, its facts stay and the page is failed, named."""
     stats = SourceStats(source_id=source.id, discovered=len(pages))
     batch = SourceBatch(source_id=source.id, window=window or Window(date.min, date.max), stats=stats)
-    for url, digest, encoding, fetched_at, published, stored_headers in pages:
+    for url, digest, encoding, fetched_at, published, stored_headers, loaded in pages:
+        ref = BulletinRef(source.id, url, "", published)
+        version = (digest, encoding, stored_headers, fetched_at)
         try:
-            body = raw.get(digest)
+            bulletins, page = _read_version(source, raw, ref, version, batch)
+            if url in batch.unreadable and loaded is not None and loaded[0] != digest:
+                version = loaded
+                bulletins, page = _read_version(source, raw, ref, version, batch)
         except (FileNotFoundError, RawZoneCorrupt) as e:
             # the page keeps what the warehouse holds for it; the partition is failed and the file named
             stats.failed += 1
             stats.failures.append(PageIssue(url, "reparse", str(e)))
             batch.outcomes[url] = "failed"
+            batch.unreadable.pop(url, None)
             if isinstance(e, RawZoneCorrupt):
                 batch.quarantine.append(
                     {
@@ -129,20 +147,32 @@ def reparse_pages(source: Source, raw: RawZone, pages: list[tuple], window: Wind
                         "record_key": url_key(url),
                         "check": "content_hash",
                         "reason": f"{url}: {e}",
-                        "row": {"url": url, "content_hash": digest},
+                        "row": {"url": url, "content_hash": version[0]},
                     }
                 )
+            continue
+        if url in batch.unreadable and loaded is not None:
+            # the facts came from a version this parser cannot read any more (changed selectors?): they stay
+            stats.failed += 1
+            stats.failures.append(PageIssue(url, "reparse", f"cannot be parsed: {batch.unreadable[url]}"))
+            batch.outcomes[url] = "failed"
             continue
         stats.fetched += 1  # read from the raw zone
         batch.outcomes[url] = "fetched"
         batch.reparsed_urls.append(url)
-        headers = json.loads(stored_headers) if stored_headers else {}
-        ctype = headers.get("content-type") or "text/html"
-        if (
-            encoding and encoding != "binary"
-        ):  # the charset the page was first read with, whatever it declared
-            ctype = f"{ctype.split(';', 1)[0]}; charset={encoding}"
-        ref = BulletinRef(source.id, url, "", published)
-        bulletins, _, page = parse_page(source, ref, body, {"content-type": ctype}, digest, fetched_at, batch)
         extract_page(batch, bulletins, page)
     return batch
+
+
+def _read_version(
+    source: Source, raw: RawZone, ref: BulletinRef, version: tuple, batch: SourceBatch
+) -> tuple[list[Bulletin], ParsedPage | None]:
+    """Parse one stored version (content_hash, encoding, headers, fetched_at) of a page into the batch."""
+    digest, encoding, stored_headers, fetched_at = version
+    body = raw.get(digest)
+    headers = json.loads(stored_headers) if stored_headers else {}
+    ctype = headers.get("content-type") or "text/html"
+    if encoding and encoding != "binary":  # the charset the page was first read with, whatever it declared
+        ctype = f"{ctype.split(';', 1)[0]}; charset={encoding}"
+    bulletins, _, page = parse_page(source, ref, body, {"content-type": ctype}, digest, fetched_at, batch)
+    return bulletins, page

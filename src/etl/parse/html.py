@@ -65,6 +65,12 @@ class ParseError(ValueError):
     pass
 
 
+class NothingToRead(ParseError):
+    """A whole document with no text this parser can use (a scanned or encrypted PDF): quarantined, not
+    retried, since fetching it again brings the same file. Other parse errors (no main text in a page, which
+    is what a site's challenge or error page answered with 200 gives) fail the page and are retried."""
+
+
 _NOT_A_TITLE = re.compile(
     r"记者|記者|来源|來源|报道|報道|发布|發布|日期|编辑|編輯|通讯员|\d{4}[-年./]\d{1,2}"
 )

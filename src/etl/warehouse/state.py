@@ -33,18 +33,23 @@ def read_state(con: duckdb.DuckDBPyConnection, source_ids: list[str]) -> RunStat
         f"select source_id, cursor_date from source_state where {ids}", source_ids
     ).fetchall():
         st.cursors[sid] = cursor
-    # The newest version of each page that is still loaded: its validators make the next GET conditional.
+    # The newest version of each page that its loaded bulletins were read from: its validators make the next GET
+    # conditional. Not a newer version that could not be read (a challenge page): a 304 to that one would clear
+    # the page's failure while the warehouse still holds the older text.
     rows = con.execute(
-        f"""with latest as (
-               select source_id, url_key, etag, last_modified, content_hash,
-                      row_number() over (partition by source_id, url_key order by fetched_at desc) as rn
-               from raw_page where {ids}
-           ), loaded as (
-               select distinct source_id, url_key from bulletin where {ids}
+        f"""with loaded as (
+               select distinct source_id, url_key, content_hash from bulletin where {ids}
+           ), latest as (
+               select r.source_id, r.url_key, r.etag, r.last_modified, r.content_hash,
+                      row_number() over (partition by r.source_id, r.url_key order by r.fetched_at desc) as rn
+               from raw_page as r
+               where {in_list("r.source_id", source_ids)} and exists (
+                   select 1 from loaded as b
+                   where b.source_id = r.source_id and b.url_key = r.url_key and b.content_hash = r.content_hash)
            )
-           select l.source_id, l.url_key, l.etag, l.last_modified, l.content_hash from latest as l
-           where l.rn = 1 and exists (select 1 from loaded as b where b.source_id = l.source_id and b.url_key = l.url_key)
-           order by l.source_id, l.url_key""",
+           select source_id, url_key, etag, last_modified, content_hash from latest
+           where rn = 1
+           order by source_id, url_key""",
         [*source_ids, *source_ids],
     ).fetchall()
     # List pages, feeds and robots.txt: their stored body answers a 304.
@@ -56,7 +61,8 @@ def read_state(con: duckdb.DuckDBPyConnection, source_ids: list[str]) -> RunStat
     for sid, u, e, lm, h in rows:
         st.memory[sid][u] = FetchMemory(e, lm, h)
     for sid, u in con.execute(
-        f"select source_id, url_key from fetch_failure where {ids} and stage = 'fetch' order by source_id, url_key",
+        f"""select source_id, url_key from fetch_failure where {ids} and stage in ('fetch', 'parse')
+            order by source_id, url_key""",
         source_ids,
     ).fetchall():
         st.retry_urls[sid].append(u)
