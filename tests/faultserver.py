@@ -34,6 +34,10 @@ LIST_PATHS = [
 # Pages of the second list: validators that cannot be sent back, a page with no text at all.
 ODD_PATHS = ["/odd-validators", "/no-text"]
 
+# Links of the third list: a healthy page, a body its Content-Encoding does not describe, a link no client can
+# request (a malformed IPv6 host), a redirect to a port outside 0-65535 on the same host.
+HOSTILE_LINKS = ["/ok", "/bad-gzip", "http://[broken/x.html", "/to-bad-port"]
+
 
 class FaultServer(LocalSite):
     def __init__(self):
@@ -199,6 +203,17 @@ class FaultServer(LocalSite):
                 elif path == "/etag/list.html":
                     items = "<li><a href='/etag'>x</a><span>2024-05-03</span></li>"
                     self.send(200, f"<html><body><ul class='l'>{items}</ul></body></html>".encode())
+                elif path == "/hostile/list.html":
+                    items = "".join(
+                        f"<li><a href='{h}'>x</a><span>2024-05-03</span></li>" for h in HOSTILE_LINKS
+                    )
+                    self.send(200, f"<html><body><ul class='l'>{items}</ul></body></html>".encode())
+                elif path == "/bad-gzip":
+                    body = ARTICLE.format(title="压缩", body="全市建成社工站16个。", day=3).encode()
+                    self.send(200, body, headers={"Content-Encoding": "gzip"})
+                elif path == "/to-bad-port":
+                    host = self.headers["Host"].rsplit(":", 1)[0]
+                    self.send(302, headers={"Location": f"http://{host}:99999/x"})
                 elif path == "/mojibake/list.html":
                     items = "<li><a href='/lying-charset'>x</a><span>2024-05-03</span></li>"
                     self.send(200, f"<html><body><ul class='l'>{items}</ul></body></html>".encode())

@@ -122,6 +122,23 @@ def test_a_malformed_list_page_is_a_recorded_failure(server):
     assert found.failures and "has no items" in found.failures[0].reason
 
 
+def test_pages_no_client_can_read_fail_alone_and_the_source_goes_on(tmp_path, server):
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        b = ingest_source(
+            source(server, "/hostile/list.html"), WINDOW, RawZone(tmp_path / "raw"), settings=SETTINGS
+        )
+        stats = load_batch(con, b, "r1")
+        # the malformed link is not a page (a browser cannot follow it either); the other three are
+        assert (stats.discovered, stats.fetched, stats.failed) == (3, 1, 2) and stats.reconciles()
+        failures = dict(con.execute("select url_key, error from fetch_failure").fetchall())
+        assert failures["/bad-gzip"].startswith("body does not decode as its content-encoding says")
+        assert server.hits["/bad-gzip"] == 1  # the same bytes on a retry: left to the next run
+        # the redirect's port is outside 0-65535: the page fails, named, instead of the socket layer raising
+        assert failures["/to-bad-port"] == "not a URL a client can request: Port out of range 0-65535"
+        assert set(failures) == {"/bad-gzip", "/to-bad-port"}
+        assert con.execute("select count(*) from bulletin").fetchone()[0] == 1
+
+
 def test_json_api_discovery_walks_pages_until_the_window_start(server):
     src = parse_source(
         {
@@ -145,3 +162,19 @@ def test_json_api_discovery_walks_pages_until_the_window_start(server):
     ]
     assert found.pages == 3 and found.stopped_because == "reached the window's start"
     assert "/api/list?page=4" not in server.hits
+
+
+def test_an_error_nothing_foresaw_fails_its_page_only(tmp_path, server, monkeypatch):
+    real = Fetcher.get
+
+    async def get(self, url, *a, **kw):
+        if url.endswith("/inside"):
+            raise RuntimeError("a bug in some layer below")
+        return await real(self, url, *a, **kw)
+
+    monkeypatch.setattr(Fetcher, "get", get)
+    b = ingest_source(source(server), WINDOW, RawZone(tmp_path / "raw"), settings=SETTINGS)
+    failed = {f.url.rsplit("/", 1)[1]: f.reason for f in b.stats.failures}
+    assert failed["inside"] == "unexpected RuntimeError: a bug in some layer below"
+    # the five other healthy pages of test_faulty_site_run still load
+    assert b.stats.reconciles() and b.stats.fetched == 5

@@ -22,6 +22,7 @@ from etl.fetch.hostgate import PROCESS_GATES, HostGate, HostGates
 
 DEFAULT_CONTACT_URL = "https://github.com/bulletin-etl/bulletin-etl"
 RETRY_STATUS = {408, 429}
+UNDECODABLE_BODY = "body does not decode as its content-encoding says"
 ACCEPTED_TYPES = (
     "application/pdf",  # attachments; bureau servers often label them octet-stream
     "application/octet-stream",
@@ -116,6 +117,11 @@ class Fetcher:
         if self._client is not None:
             await self._client.aclose()
 
+    def slow_down(self, host: str, concurrency: int, delay: float) -> None:
+        """From now on at most ``concurrency`` requests at once to ``host``, their starts ``delay`` seconds apart
+        (what its robots.txt asks, when that is more than the source's politeness)."""
+        self._gate(host, concurrency, delay)
+
     def _gate(self, host: str, concurrency: int, delay: float) -> HostGate:
         if self.settings.politeness_override:
             concurrency, delay = 16, 0.0
@@ -143,7 +149,14 @@ class Fetcher:
         hops = 0
         attempt = 0
         while True:
-            host = urlsplit(current).netloc.lower()
+            try:
+                parts = urlsplit(current)
+                _ = parts.port  # a port outside 0-65535 raises here, not deep in the socket layer
+            except ValueError as e:
+                result.final_url = current
+                result.error = f"not a URL a client can request: {e}"
+                return result
+            host = parts.netloc.lower()
             if host not in allowed_hosts:
                 result.error = f"host {host!r} not allowed (allowed: {', '.join(allowed_hosts)})"
                 return result
@@ -170,6 +183,14 @@ class Fetcher:
                 status, resp_headers, body, error = 0, {}, None, f"timeout: {type(e).__name__}"
             except httpx.TransportError as e:
                 status, resp_headers, body, error = 0, {}, None, f"transport error: {type(e).__name__}: {e}"
+            except httpx.DecodingError as e:
+                # a body its Content-Encoding does not describe (plain bytes sent as gzip): the same on a retry
+                status, resp_headers, body, error = 0, {}, None, f"{UNDECODABLE_BODY}: {e}"
+            except (httpx.RequestError, httpx.InvalidURL, ValueError) as e:
+                # a URL httpx will not send (a malformed host or port): named, and the other pages go on
+                result.status, result.final_url = 0, current
+                result.error = f"request not sent: {type(e).__name__}: {e}"
+                return result
             result.status, result.headers, result.final_url = status, resp_headers, current
             result.fetched_at = datetime.now(UTC)
             if status in (301, 302, 303, 307, 308) and error is None:
@@ -181,7 +202,9 @@ class Fetcher:
                 current = urljoin(current, location)
                 attempt -= 1  # a redirect is not a failed attempt
                 continue
-            retryable = status == 0 and error is not None and not error.startswith("body exceeds")
+            retryable = (
+                status == 0 and error is not None and not error.startswith(("body exceeds", UNDECODABLE_BODY))
+            )
             retryable = retryable or status in RETRY_STATUS or status >= 500
             if not retryable:
                 if error is None and status not in (200, 304):

@@ -1,7 +1,8 @@
 """robots.txt, obeyed by default: fetched once per host per run, through the same polite fetcher.
 
 Per RFC 9309: a robots.txt that is missing (4xx) allows everything; one that cannot be fetched (5xx, network
-failure) disallows everything for this run, since the site may be overloaded.
+failure) disallows everything for this run, since the site may be overloaded. A ``Crawl-delay`` longer than the
+source's politeness delay is honoured for the host.
 """
 
 from __future__ import annotations
@@ -63,6 +64,11 @@ class Robots:
         rules = self._rules[host]
         if isinstance(rules, str):
             return rules
+        asked = rules.crawl_delay(self.agent)
+        if asked and float(asked) > delay:
+            # the site's own Crawl-delay, one request at a time: a long one makes the source's budget run out,
+            # and the pages left are failed, named and retried, never fetched faster than asked
+            self.fetcher.slow_down(host, 1, float(asked))
         if not rules.can_fetch(self.agent, url):
             return "robots.txt disallows this path"
         return None

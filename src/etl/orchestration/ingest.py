@@ -14,6 +14,7 @@ from etl.fetch.discover import Discovery, discover
 from etl.fetch.rawzone import RawZone
 from etl.fetch.robots import Robots, is_unreachable
 from etl.fetch.sources import Source
+from etl.fetch.urls import join_url
 from etl.models import (
     Bulletin,
     BulletinRef,
@@ -111,6 +112,14 @@ async def _ingest(
         stats.discovered += len(refs)
 
         async def one(ref: BulletinRef) -> tuple[BulletinRef, FetchResult | str]:
+            try:
+                return await fetch_one(ref)
+            except Exception as e:
+                # whatever a page's fetch raised that nothing foresaw: that page fails, named, and is retried;
+                # the source's other pages are still stored and loaded
+                return ref, FetchResult(url=ref.url, status=0, error=f"unexpected {type(e).__name__}: {e}")
+
+        async def fetch_one(ref: BulletinRef) -> tuple[BulletinRef, FetchResult | str]:
             if robots is not None:
                 reason = await robots.check(
                     ref.url, source.allowed_hosts, source.politeness.concurrency, source.politeness.delay
@@ -159,8 +168,8 @@ def attachment_refs(
         return []
     out = []
     for href, text in page.attachments:
-        url = urljoin(ref.url, href)
-        if urlsplit(url).netloc.lower() not in source.allowed_hosts:
+        url = join_url(ref.url, href)
+        if url is None or urlsplit(url).netloc.lower() not in source.allowed_hosts:
             continue
         title = (
             text

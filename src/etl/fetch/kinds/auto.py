@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import re
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from etl.fetch.kinds import hanweb, json_api, links, rss
 from etl.fetch.kinds.base import Discovery, Kind, ListPage, ListReader, follow, take_page
+from etl.fetch.urls import join_url
 from etl.models import BulletinRef, PageIssue, Window
 from etl.reference.dates import parse_date
 
@@ -60,8 +61,8 @@ async def discover(source: Source, reader: ListReader, window: Window) -> Discov
         return await _json(source, reader, window, first)
     feed = HTMLParser(text).css_first(_FEED_LINK)
     feed_refs: list[BulletinRef] = []
-    if feed is not None and feed.attributes.get("href"):
-        feed_url = urljoin(source.list_url, feed.attributes["href"] or "")
+    feed_url = join_url(source.list_url, feed.attributes.get("href") or "") if feed is not None else None
+    if feed is not None and feed.attributes.get("href") and feed_url is not None:
         page = await reader.get(feed_url, role="feed")
         if page is not None and rss.is_feed(page.text):
             feed_refs = rss.read_feed(source, page.text, feed_url, window, out)

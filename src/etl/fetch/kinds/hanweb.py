@@ -6,11 +6,12 @@ address is the ``<nextgroup>`` of the datastore."""
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from etl.fetch.kinds.links import Item, url_date
+from etl.fetch.urls import join_url
 from etl.reference.dates import parse_date
 
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
@@ -31,7 +32,9 @@ def records(xml: str, page_url: str) -> list[Item]:
         a = tree.css_first("a[href]")
         if a is None:
             continue
-        url = urljoin(page_url, (a.attributes.get("href") or "").strip())
+        url = join_url(page_url, a.attributes.get("href") or "")
+        if url is None:
+            continue
         title = (a.attributes.get("title") or a.text(strip=True) or "").strip()
         rest = (tree.body.text(separator=" ", strip=True) if tree.body else "").replace(
             a.text(strip=True), " ", 1
@@ -51,7 +54,7 @@ def proxy_url(html: str, page_url: str) -> str | None:
     if m is None:
         return None
     href = _PROXY_HREF.search(m.group(1))
-    return urljoin(page_url, href.group(1).replace("&amp;", "&")) if href else None
+    return join_url(page_url, href.group(1).replace("&amp;", "&")) if href else None
 
 
 def proxy_page(proxy: str, start: int, end: int, per_page: int) -> str:

@@ -4,12 +4,12 @@ for a site whose markup it cannot read)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
 from etl.fetch.kinds.base import Discovery, Field, Kind, ListReader, follow, take_page
+from etl.fetch.urls import join_url
 from etl.models import BulletinRef, PageIssue, Window
 from etl.reference.dates import parse_date
 
@@ -57,7 +57,7 @@ async def discover(source: Source, reader: ListReader, window: Window) -> Discov
             break
         nxt = tree.css_first(source.option("next_selector")) if source.option("next_selector") else None
         href = nxt.attributes.get("href") if nxt is not None else None
-        url = urljoin(url, href) if href else None
+        url = join_url(url, href) if href else None
         if url is None:
             out.stopped_because = "last list page"
     return out
@@ -75,7 +75,8 @@ def _ref(source: Source, page_url: str, item: Node) -> BulletinRef | None:
     if when is None:
         when = parse_date(item.text(separator=" ", strip=True))
     title = link.attributes.get("title") or link.text(strip=True)
-    return BulletinRef(source.id, urljoin(page_url, href), title, when)
+    target = join_url(page_url, href)
+    return BulletinRef(source.id, target, title, when) if target is not None else None
 
 
 KIND = Kind(

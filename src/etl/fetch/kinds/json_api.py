@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
 
 from etl.fetch.kinds.base import Discovery, Field, Kind, ListReader, take_page, with_param
+from etl.fetch.urls import join_url
 from etl.models import BulletinRef, PageIssue, Window
 from etl.reference.dates import parse_date
 
@@ -46,10 +46,13 @@ def item_ref(
     href = item.get(link)
     if not isinstance(href, str) or not href.strip():
         return None
+    target = join_url(url, href)
+    if target is None:
+        return None
     inline = item.get(body) if body else None
     return BulletinRef(
         source.id,
-        urljoin(url, href.strip()),
+        target,
         str(item.get(title, "") or "").strip(),
         parse_date(str(item.get(when_field, "") or "")),
         inline if isinstance(inline, str) and inline.strip() else None,

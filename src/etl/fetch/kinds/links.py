@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
+from etl.fetch.urls import join_url
 from etl.reference.dates import parse_date
 
 # The smallest title a bulletin link carries; navigation entries (首页, 政务公开, 机构职能) are shorter.
@@ -133,7 +134,10 @@ def candidates(html: str, page_url: str, allowed_hosts: tuple[str, ...]) -> dict
         href = (a.attributes.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
             continue
-        url = urljoin(page_url, href).split("#", 1)[0]
+        joined = join_url(page_url, href)
+        if joined is None:
+            continue
+        url = joined.split("#", 1)[0]
         if url == page or not _same_site(url, allowed_hosts) or _NOT_ARTICLE.search(url):
             continue
         title = (a.attributes.get("title") or a.text(strip=True) or "").strip()
@@ -184,8 +188,12 @@ def next_page(html: str, page_url: str, allowed_hosts: tuple[str, ...]) -> str |
         href = (a.attributes.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:")):
             continue
-        url = urljoin(page_url, href)
-        if _same_site(url, allowed_hosts) and url.split("#", 1)[0] != page_url.split("#", 1)[0]:
+        url = join_url(page_url, href)
+        if (
+            url is not None
+            and _same_site(url, allowed_hosts)
+            and url.split("#", 1)[0] != page_url.split("#", 1)[0]
+        ):
             return url
     return None
 

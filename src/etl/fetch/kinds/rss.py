@@ -4,11 +4,11 @@ feed instead of fetching the article."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin
 
 from defusedxml import ElementTree
 
 from etl.fetch.kinds.base import Discovery, Kind, ListReader, feed_date
+from etl.fetch.urls import join_url
 from etl.models import BulletinRef, PageIssue, Window
 
 if TYPE_CHECKING:
@@ -47,7 +47,9 @@ def read_feed(source: Source, text: str, url: str, window: Window, out: Discover
         # content:encoded (Atom: content) is the article itself, description/summary only a teaser
         body = (e.findtext(CONTENT) or e.findtext(f"{ATOM}content") or "").strip()
         inline = body or None
-        refs.append(BulletinRef(source.id, urljoin(url, link.strip()), title, when, inline))
+        target = join_url(url, link)
+        if target is not None:
+            refs.append(BulletinRef(source.id, target, title, when, inline))
     return refs
 
 
