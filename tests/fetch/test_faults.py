@@ -178,3 +178,44 @@ def test_an_error_nothing_foresaw_fails_its_page_only(tmp_path, server, monkeypa
     assert failed["inside"] == "unexpected RuntimeError: a bug in some layer below"
     # the five other healthy pages of test_faulty_site_run still load
     assert b.stats.reconciles() and b.stats.fetched == 5
+
+
+def test_a_page_that_breaks_the_extractor_fails_alone_and_leaves_nothing_half_read(
+    tmp_path, server, monkeypatch
+):
+    import etl.orchestration.pages as pages
+
+    real = pages.extract_bulletin
+
+    def extract(b):
+        if b.url.endswith("/gbk"):
+            raise RuntimeError("a bug meeting an odd page")
+        return real(b)
+
+    monkeypatch.setattr(pages, "extract_bulletin", extract)
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        b = ingest_source(source(server), WINDOW, RawZone(tmp_path / "raw"), settings=SETTINGS)
+        stats = load_batch(con, b, "r1")
+        failed = {f.url.rsplit("/", 1)[1]: f for f in stats.failures}
+        assert failed["gbk"].stage == "parse" and "unexpected RuntimeError" in failed["gbk"].reason
+        assert stats.reconciles() and stats.fetched == 5 and stats.status == "partial"
+        urls = {r[0] for r in con.execute("select url_key from bulletin").fetchall()}
+        assert urls == {"/ok", "/flaky", "/ratelimited0", "/inside", "/etag"}  # no bulletin of /gbk
+        assert con.execute("select check_name from quarantine where record_key = '/gbk'").fetchall() == [
+            ("error",)
+        ]
+        assert read_state(con, ["faulty"]).retry_urls["faulty"].count("/gbk") == 1
+
+
+def test_a_discovery_that_breaks_fails_its_source_named(tmp_path, server, monkeypatch):
+    import etl.orchestration.ingest as ingest
+
+    async def broken(*a, **kw):
+        raise KeyError("a list page nothing foresaw")
+
+    monkeypatch.setattr(ingest, "discover", broken)
+    b = ingest_source(source(server), WINDOW, RawZone(tmp_path / "raw"), settings=SETTINGS)
+    assert b.stats.status == "failed" and b.stats.reconciles()
+    (issue,) = b.stats.failures
+    assert issue.url == server.base + "/list.html" and issue.stage == "discover"
+    assert issue.reason == "unexpected KeyError: 'a list page nothing foresaw'"

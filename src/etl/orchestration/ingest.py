@@ -27,8 +27,8 @@ from etl.models import (
     content_hash,
     url_key,
 )
-from etl.orchestration.cancel import cancellable
-from etl.orchestration.pages import extract_page, parse_page
+from etl.orchestration.cancel import RunCancelled, cancellable
+from etl.orchestration.pages import read_into
 from etl.parse.html import ParsedPage
 
 
@@ -91,7 +91,16 @@ async def _ingest(
             else None
         )
         if found is None:
-            found = await cancellable(discover(source, fetcher, window, robots, memory, raw))
+            try:
+                found = await cancellable(discover(source, fetcher, window, robots, memory, raw))
+            except RunCancelled:
+                raise
+            except Exception as e:
+                # a list page that broke something nothing foresaw: the source's discovery failed, named (the
+                # cursor stays), and the run's other sources go on
+                found = Discovery(
+                    failures=[PageIssue(source.list_url, "discover", f"unexpected {type(e).__name__}: {e}")]
+                )
             batch.documents.extend(found.documents)
         for s in found.skips:
             stats.skips.append(s)
@@ -114,6 +123,8 @@ async def _ingest(
         async def one(ref: BulletinRef) -> tuple[BulletinRef, FetchResult | str]:
             try:
                 return await fetch_one(ref)
+            except RunCancelled:
+                raise
             except Exception as e:
                 # whatever a page's fetch raised that nothing foresaw: that page fails, named, and is retried;
                 # the source's other pages are still stored and loaded
@@ -257,7 +268,7 @@ def _handle(
         return []
     body = res.body or b""
     digest, rel = raw.put(body)  # stored before anything is parsed
-    bulletins, encoding, page = parse_page(source, ref, body, res.headers, digest, res.fetched_at, batch)
+    bulletins, encoding, page = read_into(source, ref, body, res.headers, digest, res.fetched_at, batch)
     if ref.url in batch.unreadable:
         # answered, but not read: a failure, retried next run, and the page keeps what it had; the version is
         # stored all the same (quarantined under its hash) so that a parser or selector fix reaches it
@@ -282,7 +293,6 @@ def _handle(
             path=rel,
         )
     )
-    extract_page(batch, bulletins, page)
     for b in bulletins:
         if b.published and (batch.newest is None or b.published > batch.newest):
             batch.newest = b.published

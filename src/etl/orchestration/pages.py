@@ -55,6 +55,41 @@ def parse_page(
     return bulletins, encoding, page
 
 
+def read_into(
+    source: Source,
+    ref: BulletinRef,
+    body: bytes,
+    headers: dict[str, str],
+    digest: str,
+    fetched_at: datetime | None,
+    batch: SourceBatch,
+) -> tuple[list[Bulletin], str, ParsedPage | None]:
+    """:func:`parse_page`, then :func:`extract_page`. An error nothing foresaw (a bug meeting an odd page) leaves
+    the batch as it was and makes the page unreadable, named by the error and quarantined under its identity:
+    the page fails alone (retried by the next fetch), the source's other pages load."""
+    marks = len(batch.bulletins), len(batch.facts), len(batch.quarantine), batch.stats.parsed
+    try:
+        bulletins, encoding, page = parse_page(source, ref, body, headers, digest, fetched_at, batch)
+        extract_page(batch, bulletins, page)
+        return bulletins, encoding, page
+    except Exception as e:
+        del batch.bulletins[marks[0] :], batch.facts[marks[1] :], batch.quarantine[marks[2] :]
+        batch.stats.parsed = marks[3]
+        reason = f"unexpected {type(e).__name__} while reading it: {e}"
+        batch.unreadable[ref.url] = reason
+        batch.quarantine.append(
+            {
+                "layer": "parse",
+                "source_id": source.id,
+                "record_key": url_key(ref.url),
+                "check": "error",
+                "reason": f"{ref.url}: {reason}",
+                "row": {"url": ref.url, "content_hash": digest},
+            }
+        )
+        return [], "", None
+
+
 def add_extraction(batch: SourceBatch, b: Bulletin, result: Extraction) -> None:
     """Placed facts go to the batch; numbers whose region is undecided (or another place's) go to the
     quarantine with their evidence, so a later rule or a source's ``region`` recovers them on a re-parse."""

@@ -8,9 +8,8 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from etl.fetch.rawzone import RawZone, RawZoneCorrupt
-from etl.models import Bulletin, BulletinRef, PageIssue, Source, SourceBatch, SourceStats, Window, url_key
-from etl.orchestration.pages import extract_page, parse_page
-from etl.parse.html import ParsedPage
+from etl.models import BulletinRef, PageIssue, Source, SourceBatch, SourceStats, Window, url_key
+from etl.orchestration.pages import read_into
 from etl.warehouse.sqlparams import in_list
 
 if TYPE_CHECKING:  # the re-parse workers import this module and need no database
@@ -129,10 +128,10 @@ def reparse_pages(source: Source, raw: RawZone, pages: list[tuple], window: Wind
         ref = BulletinRef(source.id, url, "", published)
         version = (digest, encoding, stored_headers, fetched_at)
         try:
-            bulletins, page = _read_version(source, raw, ref, version, batch)
+            _read_version(source, raw, ref, version, batch)
             if url in batch.unreadable and loaded is not None and loaded[0] != digest:
                 version = loaded
-                bulletins, page = _read_version(source, raw, ref, version, batch)
+                _read_version(source, raw, ref, version, batch)
         except (FileNotFoundError, RawZoneCorrupt) as e:
             # the page keeps what the warehouse holds for it; the partition is failed and the file named
             stats.failed += 1
@@ -160,19 +159,16 @@ def reparse_pages(source: Source, raw: RawZone, pages: list[tuple], window: Wind
         stats.fetched += 1  # read from the raw zone
         batch.outcomes[url] = "fetched"
         batch.reparsed_urls.append(url)
-        extract_page(batch, bulletins, page)
     return batch
 
 
-def _read_version(
-    source: Source, raw: RawZone, ref: BulletinRef, version: tuple, batch: SourceBatch
-) -> tuple[list[Bulletin], ParsedPage | None]:
-    """Parse one stored version (content_hash, encoding, headers, fetched_at) of a page into the batch."""
+def _read_version(source: Source, raw: RawZone, ref: BulletinRef, version: tuple, batch: SourceBatch) -> None:
+    """Parse and extract one stored version (content_hash, encoding, headers, fetched_at) of a page into the
+    batch."""
     digest, encoding, stored_headers, fetched_at = version
     body = raw.get(digest)
     headers = json.loads(stored_headers) if stored_headers else {}
     ctype = headers.get("content-type") or "text/html"
     if encoding and encoding != "binary":  # the charset the page was first read with, whatever it declared
         ctype = f"{ctype.split(';', 1)[0]}; charset={encoding}"
-    bulletins, _, page = parse_page(source, ref, body, {"content-type": ctype}, digest, fetched_at, batch)
-    return bulletins, page
+    read_into(source, ref, body, {"content-type": ctype}, digest, fetched_at, batch)
