@@ -48,8 +48,8 @@ def _latest(source_ids: list[str]) -> str:
 
 def raw_pages_in_window(con: duckdb.DuckDBPyConnection, source_id: str, window: Window | None) -> list[tuple]:
     """(url, content_hash, encoding, fetched_at, published, headers, loaded) of the newest stored version of each
-    page; ``loaded`` is (content_hash, encoding, headers, fetched_at) of the version its loaded bulletins were read from, or
-    None when it has none (what is read instead when the newest version cannot be).
+    page; ``loaded`` is (content_hash, encoding, headers, fetched_at) of the version its loaded bulletins were
+    read from, or None when it has none (what is read instead when the newest version cannot be).
 
     A page belongs to the window by the publication date of its bulletins; pages that never parsed (no bulletin)
     belong to every window, so a parser fix reaches them too.
