@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from etl.fetch.urls import join_url
+from etl.fetch.urls import join_url, redirected_away
 
 
 @pytest.mark.parametrize(
@@ -18,3 +18,29 @@ from etl.fetch.urls import join_url
 )
 def test_join_url_resolves_links_and_refuses_what_no_client_can_request(href, expected):
     assert join_url("http://mzj.example.gov.cn/list/index.html", href) == expected
+
+
+LIST = "http://mzj.example.gov.cn/col/gzdt/index.html"
+
+
+@pytest.mark.parametrize(
+    ("requested", "final", "why"),
+    [
+        ("http://mzj.example.gov.cn/art/1.html", "http://mzj.example.gov.cn/art/1.html", None),
+        ("http://mzj.example.gov.cn/art/1.html", "https://mzj.example.gov.cn/art/1.html", None),  # https
+        ("http://mzj.example.gov.cn/art/1.html", "http://mzj.example.gov.cn/art/2024/1.html", None),  # moved
+        ("http://mzj.example.gov.cn/art/1.html", "http://mzj.example.gov.cn/", "home page"),
+        ("http://mzj.example.gov.cn/art/1.html", "http://mzj.example.gov.cn/index.shtml", "home page"),
+        ("http://mzj.example.gov.cn/art/1.html", "http://mzj.example.gov.cn/Default.aspx", "home page"),
+        ("http://mzj.example.gov.cn/art/1.html", LIST, "list page"),
+        (
+            "http://mzj.example.gov.cn/",
+            "http://mzj.example.gov.cn/index.html",
+            None,
+        ),  # asked for the home page
+        ("http://mzj.example.gov.cn/art/1.html", "", None),
+    ],
+)
+def test_a_redirect_to_the_home_or_list_page_is_not_the_page(requested, final, why):
+    got = redirected_away(requested, final, LIST)
+    assert (got is None) if why is None else (why in got and final in got)

@@ -47,6 +47,16 @@ class Site:
                 if self.path == "/list.html":
                     body = "<ul class='l'><li><a href='/a1.html'>简报</a> 2024-05-03</li></ul>".encode()
                     etag = None
+                elif self.path == "/":
+                    # the home page: headlines with other places' figures, read as an article they would load
+                    body = "<html><body><div class='news'><p>邻市已建成社工站999个，另一县建成社工站88个。</p></div></body></html>".encode()
+                    etag = None
+                elif self.path == "/a1.html" and site.answer[0] == "gone":
+                    self.send_response(302)
+                    self.send_header("Location", "/")
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                    return
                 elif self.path == "/a1.html":
                     site.if_none_match.append(self.headers.get("If-None-Match"))
                     kind, n = site.answer
@@ -177,3 +187,15 @@ def test_a_reparse_that_cannot_read_the_loaded_version_keeps_its_facts_and_fails
         assert issue.stage == "reparse" and "cannot be parsed" in issue.reason
         load_batch(con, batch, "r2", move_cursor=False)
         assert _facts(con) == [("social_work_stations", "320722", 31.0)]
+
+
+def test_an_article_redirected_to_the_home_page_is_not_read_as_the_article(tmp_path, site):
+    raw = RawZone(tmp_path / "raw")
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        _night(con, site, raw, "r1")
+        site.answer = ("gone", 0)
+        stats = _night(con, site, raw, "r2")
+        (issue,) = stats.failures
+        assert issue.stage == "fetch" and "redirected to the site's home page" in issue.reason
+        assert _facts(con) == [("social_work_stations", "320722", 31.0)]  # not 999 or 88 from the headlines
+        assert con.execute("select count(*) from raw_page").fetchone()[0] == 1

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urljoin, urlsplit
+
+from etl.models import url_key
 
 
 def join_url(base: str, href: str) -> str | None:
@@ -15,3 +18,25 @@ def join_url(base: str, href: str) -> str | None:
     except ValueError:
         return None
     return url
+
+
+# The paths a site's home page answers at.
+_HOME = re.compile(r"/(?:(?:index|default|home|main)\.(?:s?html?|jsp|php|aspx?))?", re.IGNORECASE)
+
+
+def redirected_away(requested: str, final: str, list_url: str) -> str | None:
+    """Why the page a redirect ended on is not the one asked for, or None. A removed or moved article is often
+    sent to the site's home page or to its column page: read as the article, their headlines (other places'
+    figures) would replace its facts."""
+    if not final or final == requested:
+        return None
+    try:
+        home, asked_home = (_HOME.fullmatch(urlsplit(u).path) is not None for u in (final, requested))
+        listed, asked_list = (url_key(u) == url_key(list_url) for u in (final, requested))
+    except ValueError:
+        return None
+    if home and not asked_home:
+        return f"redirected to the site's home page {final}: not the page asked for (removed or moved?)"
+    if listed and not asked_list:
+        return f"redirected to the source's list page {final}: not the page asked for (removed or moved?)"
+    return None

@@ -14,7 +14,7 @@ from etl.fetch.discover import Discovery, discover
 from etl.fetch.rawzone import RawZone
 from etl.fetch.robots import Robots, is_unreachable
 from etl.fetch.sources import Source
-from etl.fetch.urls import join_url
+from etl.fetch.urls import join_url, redirected_away
 from etl.models import (
     Bulletin,
     BulletinRef,
@@ -265,6 +265,12 @@ def _handle(
         stats.failed += 1
         batch.outcomes[ref.url] = "failed"
         stats.failures.append(PageIssue(ref.url, "fetch", res.error or "", str(res.status)))
+        return []
+    if (away := redirected_away(ref.url, res.final_url, source.list_url)) is not None:
+        # not the page: a failure (retried), and the page keeps what the warehouse holds for it
+        stats.failed += 1
+        batch.outcomes[ref.url] = "failed"
+        stats.failures.append(PageIssue(ref.url, "fetch", away, str(res.status)))
         return []
     body = res.body or b""
     digest, rel = raw.put(body)  # stored before anything is parsed
