@@ -238,6 +238,12 @@ class SourceBatch:
     # bulletins, facts and quarantine rows as columns, once etl.warehouse.rows.to_rows has replaced the objects
     rows: BatchRows | None = None
 
+    def fail(self, issue: PageIssue) -> None:
+        """Count a page the batch could not use as failed, named by ``issue`` (retried by the next run)."""
+        self.stats.failed += 1
+        self.stats.failures.append(issue)
+        self.outcomes[issue.url] = "failed"
+
     def replaced_urls(self) -> list[str]:
         """Pages whose bulletins, facts and quarantine rows this batch replaces: those it read, but for the
         versions it could not parse (the page keeps the bulletins of the last version that could be)."""

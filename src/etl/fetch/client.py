@@ -19,6 +19,7 @@ import httpx
 
 from etl import __version__
 from etl.fetch.hostgate import PROCESS_GATES, HostGate, HostGates
+from etl.fetch.urls import url_problem
 
 DEFAULT_CONTACT_URL = "https://github.com/bulletin-etl/bulletin-etl"
 RETRY_STATUS = {408, 429}
@@ -149,14 +150,12 @@ class Fetcher:
         hops = 0
         attempt = 0
         while True:
-            try:
-                parts = urlsplit(current)
-                _ = parts.port  # a port outside 0-65535 raises here, not deep in the socket layer
-            except ValueError as e:
+            # checked here, not deep in the socket layer (a port outside 0-65535 raised out of httpx)
+            if (problem := url_problem(current)) is not None:
                 result.final_url = current
-                result.error = f"not a URL a client can request: {e}"
+                result.error = f"not a URL a client can request: {problem}"
                 return result
-            host = parts.netloc.lower()
+            host = urlsplit(current).netloc.lower()
             if host not in allowed_hosts:
                 result.error = f"host {host!r} not allowed (allowed: {', '.join(allowed_hosts)})"
                 return result

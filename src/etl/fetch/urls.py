@@ -8,16 +8,24 @@ from urllib.parse import urljoin, urlsplit
 from etl.models import url_key
 
 
+def url_problem(url: str) -> str | None:
+    """Why no client can request ``url`` (a malformed host, a port that is not a number in 0-65535), or None."""
+    try:
+        _ = urlsplit(url).port  # the port is parsed, and checked, only when asked for
+    except ValueError as e:
+        return str(e)
+    return None
+
+
 def join_url(base: str, href: str) -> str | None:
     """``href`` resolved against ``base``; None when the result is no URL a client could request (a malformed
     host or port: ``http://[::1/x``, ``http://host:99999/``): a browser cannot follow such a link either, and
     one of them on a list page must not take the whole source down."""
     try:
         url = urljoin(base, href.strip())
-        _ = urlsplit(url).port  # a port that is not a number in 0-65535 raises here
     except ValueError:
         return None
-    return url
+    return None if url_problem(url) else url
 
 
 # The paths a site's home page answers at.

@@ -109,10 +109,8 @@ async def _ingest(
             batch.outcomes[s.url] = "skipped"
         for f in found.failures:
             # A list page that failed is a known page not fetched: it counts as discovered and failed.
-            stats.failures.append(f)
+            batch.fail(f)
             stats.discovered += 1
-            stats.failed += 1
-            batch.outcomes[f.url] = "failed"
         refs = list(found.refs)
         known = {url_key(r.url) for r in refs}
         # Pages that failed in an earlier run are tried again even if the list no longer shows them.
@@ -246,9 +244,7 @@ def _handle(
     links to."""
     stats = batch.stats
     if isinstance(res, str) and is_unreachable(res):  # the host could not be reached: a failure, retried
-        stats.failed += 1
-        batch.outcomes[ref.url] = "failed"
-        stats.failures.append(PageIssue(ref.url, "fetch", res))
+        batch.fail(PageIssue(ref.url, "fetch", res))
         return []
     if isinstance(res, str):  # not fetched, for the reason given (robots.txt)
         stats.skipped += 1
@@ -262,15 +258,11 @@ def _handle(
         batch.succeeded_urls.append(ref.url)
         return []
     if not res.ok:
-        stats.failed += 1
-        batch.outcomes[ref.url] = "failed"
-        stats.failures.append(PageIssue(ref.url, "fetch", res.error or "", str(res.status)))
+        batch.fail(PageIssue(ref.url, "fetch", res.error or "", str(res.status)))
         return []
     if (away := redirected_away(ref.url, res.final_url, source.list_url)) is not None:
         # not the page: a failure (retried), and the page keeps what the warehouse holds for it
-        stats.failed += 1
-        batch.outcomes[ref.url] = "failed"
-        stats.failures.append(PageIssue(ref.url, "fetch", away, str(res.status)))
+        batch.fail(PageIssue(ref.url, "fetch", away, str(res.status)))
         return []
     body = res.body or b""
     digest, rel = raw.put(body)  # stored before anything is parsed
@@ -278,9 +270,7 @@ def _handle(
     if ref.url in batch.unreadable:
         # answered, but not read: a failure, retried next run, and the page keeps what it had; the version is
         # stored all the same (quarantined under its hash) so that a parser or selector fix reaches it
-        stats.failed += 1
-        batch.outcomes[ref.url] = "failed"
-        stats.failures.append(PageIssue(ref.url, "parse", batch.unreadable[ref.url], str(res.status)))
+        batch.fail(PageIssue(ref.url, "parse", batch.unreadable[ref.url], str(res.status)))
     else:
         stats.fetched += 1
         batch.outcomes[ref.url] = "fetched"

@@ -36,15 +36,8 @@ def parse_page(
     except ParseError as e:
         if not isinstance(e, NothingToRead):
             batch.unreadable[ref.url] = str(e)
-        batch.quarantine.append(
-            {
-                "layer": "parse",
-                "source_id": source.id,
-                "record_key": url_key(ref.url),
-                "check": "decode" if isinstance(e, Undecodable) else "main_text",
-                "reason": f"{ref.url}: {e}",
-                "row": {"url": ref.url, "content_hash": digest},
-            }
+        quarantine_page(
+            batch, "parse", "decode" if isinstance(e, Undecodable) else "main_text", ref.url, e, digest
         )
         return [], getattr(e, "encoding", ""), None
     batch.unreadable.pop(ref.url, None)  # an earlier version of it could not be read, this one can
@@ -77,17 +70,23 @@ def read_into(
         batch.stats.parsed = marks[3]
         reason = f"unexpected {type(e).__name__} while reading it: {e}"
         batch.unreadable[ref.url] = reason
-        batch.quarantine.append(
-            {
-                "layer": "parse",
-                "source_id": source.id,
-                "record_key": url_key(ref.url),
-                "check": "error",
-                "reason": f"{ref.url}: {reason}",
-                "row": {"url": ref.url, "content_hash": digest},
-            }
-        )
+        quarantine_page(batch, "parse", "error", ref.url, reason, digest)
         return [], "", None
+
+
+def quarantine_page(batch: SourceBatch, layer: str, check: str, url: str, why: object, digest: str) -> None:
+    """Quarantine a page version that was not read, under the page's identity (a later fetch or re-parse of it
+    replaces the row) and with its content hash (the raw file to look into)."""
+    batch.quarantine.append(
+        {
+            "layer": layer,
+            "source_id": batch.source_id,
+            "record_key": url_key(url),
+            "check": check,
+            "reason": f"{url}: {why}",
+            "row": {"url": url, "content_hash": digest},
+        }
+    )
 
 
 def add_extraction(batch: SourceBatch, b: Bulletin, result: Extraction) -> None:

@@ -8,8 +8,8 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from etl.fetch.rawzone import RawZone, RawZoneCorrupt
-from etl.models import BulletinRef, PageIssue, Source, SourceBatch, SourceStats, Window, url_key
-from etl.orchestration.pages import read_into
+from etl.models import BulletinRef, PageIssue, Source, SourceBatch, SourceStats, Window
+from etl.orchestration.pages import quarantine_page, read_into
 from etl.warehouse.sqlparams import in_list
 
 if TYPE_CHECKING:  # the re-parse workers import this module and need no database
@@ -134,27 +134,13 @@ def reparse_pages(source: Source, raw: RawZone, pages: list[tuple], window: Wind
                 _read_version(source, raw, ref, version, batch)
         except (FileNotFoundError, RawZoneCorrupt) as e:
             # the page keeps what the warehouse holds for it; the partition is failed and the file named
-            stats.failed += 1
-            stats.failures.append(PageIssue(url, "reparse", str(e)))
-            batch.outcomes[url] = "failed"
-            batch.unreadable.pop(url, None)
+            batch.fail(PageIssue(url, "reparse", str(e)))
             if isinstance(e, RawZoneCorrupt):
-                batch.quarantine.append(
-                    {
-                        "layer": "raw",
-                        "source_id": source.id,
-                        "record_key": url_key(url),
-                        "check": "content_hash",
-                        "reason": f"{url}: {e}",
-                        "row": {"url": url, "content_hash": version[0]},
-                    }
-                )
+                quarantine_page(batch, "raw", "content_hash", url, e, version[0])
             continue
         if url in batch.unreadable and loaded is not None:
             # the facts came from a version this parser cannot read any more (changed selectors?): they stay
-            stats.failed += 1
-            stats.failures.append(PageIssue(url, "reparse", f"cannot be parsed: {batch.unreadable[url]}"))
-            batch.outcomes[url] = "failed"
+            batch.fail(PageIssue(url, "reparse", f"cannot be parsed: {batch.unreadable[url]}"))
             continue
         stats.fetched += 1  # read from the raw zone
         batch.outcomes[url] = "fetched"

@@ -61,8 +61,9 @@ async def discover(source: Source, reader: ListReader, window: Window) -> Discov
         return await _json(source, reader, window, first)
     feed = HTMLParser(text).css_first(_FEED_LINK)
     feed_refs: list[BulletinRef] = []
-    feed_url = join_url(source.list_url, feed.attributes.get("href") or "") if feed is not None else None
-    if feed is not None and feed.attributes.get("href") and feed_url is not None:
+    href = feed.attributes.get("href") if feed is not None else None
+    feed_url = join_url(source.list_url, href) if href else None
+    if feed_url is not None:
         page = await reader.get(feed_url, role="feed")
         if page is not None and rss.is_feed(page.text):
             feed_refs = rss.read_feed(source, page.text, feed_url, window, out)
