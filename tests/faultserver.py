@@ -234,6 +234,15 @@ class FaultServer(LocalSite):
                     self.article("验证器", "全市建成社工站15个。", headers=odd)
                 elif path == "/no-text":
                     self.send(200, b"<html><body><img src='a.png'><img src='b.png'></body></html>")
+                elif path == "/unasked/list.html":
+                    items = "".join(
+                        f'<li><a href="{p}">{p}</a><span>2024-05-01</span></li>'
+                        for p in ("/ok", "/unasked-304")
+                    )
+                    self.send(200, f"<html><body><ul class='l'>{items}</ul></body></html>".encode())
+                elif path == "/unasked-304":
+                    # a cache in front of the site answering 304 whatever the request asked
+                    self.send(304)
                 elif path == "/binary":
                     self.send(200, b"\x89PNG....", ctype="image/png")
                 else:

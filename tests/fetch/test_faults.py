@@ -139,6 +139,26 @@ def test_pages_no_client_can_read_fail_alone_and_the_source_goes_on(tmp_path, se
         assert con.execute("select count(*) from bulletin").fetchone()[0] == 1
 
 
+def test_a_304_to_a_request_without_validators_is_a_failure_not_an_unchanged_page(tmp_path, server):
+    async def get():
+        async with Fetcher(SETTINGS) as f:
+            return await f.get(server.base + "/unasked-304", (server.host,), 1, 0.0)
+
+    res = asyncio.run(get())
+    assert (res.status, res.not_modified, res.ok) == (304, False, False)
+    assert res.error == "HTTP 304 to a request that sent no validators: nothing stored to reuse"
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        b = ingest_source(
+            source(server, "/unasked/list.html"), WINDOW, RawZone(tmp_path / "raw"), settings=SETTINGS
+        )
+        stats = load_batch(con, b, "r1")
+        assert (stats.fetched, stats.not_modified, stats.failed) == (1, 0, 1) and stats.reconciles()
+        assert con.execute("select url_key, status from fetch_failure").fetchall() == [
+            ("/unasked-304", "304")
+        ]
+        assert read_state(con, ["faulty"]).retry_urls["faulty"] == ["/unasked-304"]
+
+
 def test_json_api_discovery_walks_pages_until_the_window_start(server):
     src = parse_source(
         {

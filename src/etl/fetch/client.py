@@ -192,6 +192,10 @@ class Fetcher:
                 return result
             result.status, result.headers, result.final_url = status, resp_headers, current
             result.fetched_at = datetime.now(UTC)
+            if status == 304 and not headers and error is None:
+                # nothing was asked to be reused (a cache answering 304 whatever the request): taken as "not
+                # modified", the page would count as read and never be fetched, its content never stored
+                error = "HTTP 304 to a request that sent no validators: nothing stored to reuse"
             if status in (301, 302, 303, 307, 308) and error is None:
                 hops += 1
                 location = resp_headers.get("location")
