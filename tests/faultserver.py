@@ -38,6 +38,11 @@ ODD_PATHS = ["/odd-validators", "/no-text"]
 # request (a malformed IPv6 host), a redirect to a port outside 0-65535 on the same host.
 HOSTILE_LINKS = ["/ok", "/bad-gzip", "http://[broken/x.html", "/to-bad-port"]
 
+# Links of a list whose pages redirect by themselves: a moved article's meta refresh, a script-only stub, an
+# article that reloads itself every five minutes (read as it is), a stub sending its reader on forever, and a
+# stub pointing to another site.
+STUB_LINKS = ["/moved-stub", "/js-stub", "/reloading", "/refresh-loop", "/stub-elsewhere"]
+
 
 class FaultServer(LocalSite):
     def __init__(self):
@@ -243,6 +248,35 @@ class FaultServer(LocalSite):
                 elif path == "/unasked-304":
                     # a cache in front of the site answering 304 whatever the request asked
                     self.send(304)
+                elif path == "/stubs/list.html":
+                    items = "".join(
+                        f'<li><a href="{p}">{p}</a><span>2024-05-01</span></li>' for p in STUB_LINKS
+                    )
+                    self.send(200, f"<html><body><ul class='l'>{items}</ul></body></html>".encode())
+                elif path == "/moved-stub":
+                    body = "<html><head><meta http-equiv='Refresh' content='0; URL=/new/moved.html?a=1&amp;b=2'></head></html>"
+                    self.send(200, body.encode())
+                elif path == "/new/moved.html?a=1&b=2":
+                    self.article("迁移后", "全市建成社工站21个。")
+                elif path == "/js-stub":
+                    body = "<html><body><script>window.location.href = '/inside';</script>页面跳转中……</body></html>"
+                    self.send(200, body.encode("gbk"), ctype="text/html")
+                elif path == "/reloading":
+                    self.send(
+                        200,
+                        ARTICLE.format(title="自动刷新", body="全市建成社工站22个。", day=3)
+                        .replace(
+                            "<html>", "<html><head><meta http-equiv='refresh' content='300; url=/'></head>"
+                        )
+                        .encode(),
+                    )
+                elif path.startswith("/refresh-loop"):
+                    k = sum(v for p, v in outer.hits.items() if p.startswith("/refresh-loop"))
+                    self.send(200, f"<meta http-equiv=refresh content=0;url=/refresh-loop?n={k}>".encode())
+                elif path == "/stub-elsewhere":
+                    self.send(
+                        200, b'<meta http-equiv="refresh" content="0;url=http://mp.weixin.invalid/s/abc">'
+                    )
                 elif path == "/binary":
                     self.send(200, b"\x89PNG....", ctype="image/png")
                 else:

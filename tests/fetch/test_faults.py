@@ -17,7 +17,7 @@ from etl.orchestration.ingest import ingest_source
 from etl.warehouse.database import open_warehouse
 from etl.warehouse.load import load_batch
 from etl.warehouse.state import read_state
-from tests.faultserver import LIST_PATHS, FaultServer
+from tests.faultserver import LIST_PATHS, STUB_LINKS, FaultServer
 from tests.helpers import batch, bulletin, fact
 
 # /slow answers after 1.5 s, so it always times out; a healthy page gets 1 s, which a loaded CI machine has
@@ -157,6 +157,33 @@ def test_a_304_to_a_request_without_validators_is_a_failure_not_an_unchanged_pag
             ("/unasked-304", "304")
         ]
         assert read_state(con, ["faulty"]).retry_urls["faulty"] == ["/unasked-304"]
+
+
+def test_pages_that_redirect_by_themselves_are_followed_like_a_301(tmp_path, server):
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        b = ingest_source(
+            source(server, "/stubs/list.html"), WINDOW, RawZone(tmp_path / "raw"), settings=SETTINGS
+        )
+        stats = load_batch(con, b, "r1")
+        assert (stats.discovered, stats.fetched, stats.failed) == (
+            len(STUB_LINKS),
+            3,
+            2,
+        ) and stats.reconciles()
+        facts = dict(
+            con.execute(
+                "select b.url_key, f.value from fact as f join bulletin as b using (bulletin_id)"
+            ).fetchall()
+        )
+        # the moved article (its meta refresh's &amp; read as &), the script stub's target (which 301s on to
+        # /ok), and the page that reloads itself every five minutes, read as it is
+        assert facts == {"/moved-stub": 21.0, "/js-stub": 10.0, "/reloading": 22.0}
+        assert server.hits["/new/moved.html?a=1&b=2"] == 1 and server.hits["/ok"] == 1
+        failures = dict(con.execute("select url_key, error from fetch_failure").fetchall())
+        assert failures == {
+            "/refresh-loop": "redirect without location or more than 5 hops",
+            "/stub-elsewhere": "host 'mp.weixin.invalid' not allowed (allowed: " + server.host + ")",
+        }
 
 
 def test_json_api_discovery_walks_pages_until_the_window_start(server):

@@ -2,7 +2,7 @@
 
 Retries only what can succeed later (timeouts, connection faults, 408, 429, 5xx) and honours ``Retry-After``;
 other 4xx are final. Redirects are followed by hand so that every hop is checked against the source's allowed
-hosts. Bodies are read in a stream and abandoned past the size cap.
+hosts, and so are those a page makes by itself (a meta refresh, a script-only stub: :mod:`etl.fetch.refresh`). Bodies are read in a stream and abandoned past the size cap.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import httpx
 
 from etl import __version__
 from etl.fetch.hostgate import PROCESS_GATES, HostGate, HostGates
+from etl.fetch.refresh import client_redirect
 from etl.fetch.urls import url_problem
 
 DEFAULT_CONTACT_URL = "https://github.com/bulletin-etl/bulletin-etl"
@@ -196,9 +197,14 @@ class Fetcher:
                 # nothing was asked to be reused (a cache answering 304 whatever the request): taken as "not
                 # modified", the page would count as read and never be fetched, its content never stored
                 error = "HTTP 304 to a request that sent no validators: nothing stored to reuse"
-            if status in (301, 302, 303, 307, 308) and error is None:
+            location = None
+            if status == 200 and error is None:
+                location = client_redirect(body, resp_headers.get("content-type", "text/html"))
+                if location is not None and _same_page(urljoin(current, location), current):
+                    location = None  # a page that reloads itself is the page
+            if location is not None or (status in (301, 302, 303, 307, 308) and error is None):
                 hops += 1
-                location = resp_headers.get("location")
+                location = location or resp_headers.get("location")
                 if not location or hops > s.max_redirects:
                     result.error = f"redirect without location or more than {s.max_redirects} hops"
                     return result
@@ -263,6 +269,10 @@ class Fetcher:
                     )
                 chunks.append(chunk)
             return resp.status_code, resp_headers, b"".join(chunks), None
+
+
+def _same_page(a: str, b: str) -> bool:
+    return urlsplit(a)._replace(fragment="") == urlsplit(b)._replace(fragment="")
 
 
 def _retry_after(value: str | None) -> float | None:
