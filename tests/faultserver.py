@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
+from urllib.parse import quote
 
 from tests.localsite import LocalSite
 
@@ -248,6 +249,19 @@ class FaultServer(LocalSite):
                 elif path == "/unasked-304":
                     # a cache in front of the site answering 304 whatever the request asked
                     self.send(304)
+                elif path == "/gbk-location/list.html":
+                    items = "".join(
+                        f'<li><a href="{p}">{p}</a><span>2024-05-01</span></li>'
+                        for p in ("/moved-gbk", "/moved-utf8")
+                    )
+                    self.send(200, f"<html><body><ul class='l'>{items}</ul></body></html>".encode())
+                elif path in ("/moved-gbk", "/moved-utf8"):
+                    # a Location of raw non-ASCII bytes, as some CMSs send it (http.server writes Latin-1)
+                    encoding = "gbk" if path == "/moved-gbk" else "utf-8"
+                    where = f"/新闻/{encoding}.html".encode(encoding).decode("latin-1")
+                    self.send(302, b"", headers={"Location": where})
+                elif path in (quote("/新闻/gbk.html".encode("gbk")), quote("/新闻/utf-8.html")):
+                    self.article("中文路径", "全市建成社工站23个。")
                 elif path == "/stubs/list.html":
                     items = "".join(
                         f'<li><a href="{p}">{p}</a><span>2024-05-01</span></li>' for p in STUB_LINKS

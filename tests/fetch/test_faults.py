@@ -186,6 +186,19 @@ def test_pages_that_redirect_by_themselves_are_followed_like_a_301(tmp_path, ser
         }
 
 
+def test_a_redirect_to_a_path_in_chinese_reaches_the_page_whatever_its_bytes(tmp_path, server):
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        b = ingest_source(
+            source(server, "/gbk-location/list.html"), WINDOW, RawZone(tmp_path / "raw"), settings=SETTINGS
+        )
+        stats = load_batch(con, b, "r1")
+        assert (stats.fetched, stats.failed) == (2, 0) and stats.reconciles()
+        facts = con.execute(
+            "select b.url_key, f.value from fact as f join bulletin as b using (bulletin_id) order by 1"
+        ).fetchall()
+        assert facts == [("/moved-gbk", 23.0), ("/moved-utf8", 23.0)]
+
+
 def test_json_api_discovery_walks_pages_until_the_window_start(server):
     src = parse_source(
         {

@@ -13,7 +13,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
 
@@ -247,6 +247,8 @@ class Fetcher:
         assert self._client is not None
         async with self._client.stream("GET", url, headers=headers) as resp:
             resp_headers = {k.lower(): v for k, v in resp.headers.items()}
+            if "location" in resp_headers and not resp_headers["location"].isascii():
+                resp_headers["location"] = _raw_location(resp.headers.raw)
             if resp.status_code != 200:
                 await resp.aclose()
                 return resp.status_code, resp_headers, None, None
@@ -269,6 +271,13 @@ class Fetcher:
                     )
                 chunks.append(chunk)
             return resp.status_code, resp_headers, b"".join(chunks), None
+
+
+def _raw_location(raw: list[tuple[bytes, bytes]]) -> str:
+    """A ``Location`` of non-ASCII bytes (a Chinese path, often in GBK) as the server sent them, percent-encoded:
+    decoded as text first, a GBK path would be sent back as the UTF-8 of its Latin-1 reading (a 404)."""
+    value = next(v for k, v in raw if k.lower() == b"location")
+    return quote(value.strip(), safe="!#$%&'()*+,/:;=?@[]~")
 
 
 def _same_page(a: str, b: str) -> bool:
