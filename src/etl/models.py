@@ -19,6 +19,17 @@ class Politeness:
 
 
 @dataclass(frozen=True)
+class Tls:
+    """How a source's HTTPS sites are trusted: bureau servers often send an incomplete certificate chain (a
+    browser fetches the missing intermediate, Python does not), use a CA outside the public bundle, or speak
+    only old TLS."""
+
+    ca_file: str | None = None  # PEM certificates trusted for this source, besides the public CAs
+    verify: bool = True  # false: any certificate is accepted (encrypted, not authenticated)
+    legacy: bool = False  # old servers: legacy renegotiation, TLS 1.0/1.1, weaker ciphers
+
+
+@dataclass(frozen=True)
 class Source:
     """A bureau site or column as the registry (:mod:`etl.fetch.sources`) gives it. Here, not there, so that
     the re-parse workers can receive one without importing the fetch side (httpx and the kinds)."""
@@ -38,6 +49,7 @@ class Source:
     obey_robots: bool = True
     follow_attachments: bool = True
     politeness: Politeness = field(default_factory=Politeness)
+    tls: Tls = field(default_factory=Tls)
     options: tuple[tuple[str, Any], ...] = ()  # the kind's own fields, every one present (defaults filled in)
 
     def option(self, name: str) -> Any:

@@ -20,7 +20,9 @@ import httpx
 from etl import __version__
 from etl.fetch.hostgate import PROCESS_GATES, HostGate, HostGates
 from etl.fetch.refresh import client_redirect
+from etl.fetch.tls import CERT_REJECTED, HANDSHAKE_FAILED, ssl_context, tls_problem
 from etl.fetch.urls import url_problem
+from etl.models import Tls
 
 DEFAULT_CONTACT_URL = "https://github.com/bulletin-etl/bulletin-etl"
 RETRY_STATUS = {408, 429}
@@ -97,8 +99,10 @@ class Fetcher:
         settings: FetchSettings | None = None,
         sleep: Callable[[float], Awaitable[object]] | None = None,
         gates: HostGates | None = None,
+        tls: Tls | None = None,
     ):
         self.settings = settings or FetchSettings()
+        self.tls = tls or Tls()
         self._client: httpx.AsyncClient | None = None
         # Lifted limits (benchmarks) never touch the gates real sites share.
         self._gates = gates or (HostGates() if self.settings.politeness_override else PROCESS_GATES)
@@ -108,6 +112,7 @@ class Fetcher:
         s = self.settings
         self._client = httpx.AsyncClient(
             follow_redirects=False,
+            verify=ssl_context(self.tls),
             timeout=httpx.Timeout(s.timeout),
             headers={"User-Agent": s.user_agent, "Accept-Encoding": "gzip, deflate"},
             # The per-host gates bound concurrency; a global pool limit would make queued requests time out.
@@ -182,7 +187,8 @@ class Fetcher:
             except httpx.TimeoutException as e:
                 status, resp_headers, body, error = 0, {}, None, f"timeout: {type(e).__name__}"
             except httpx.TransportError as e:
-                status, resp_headers, body, error = 0, {}, None, f"transport error: {type(e).__name__}: {e}"
+                error = tls_problem(e) or f"transport error: {type(e).__name__}: {e}"
+                status, resp_headers, body = 0, {}, None
             except httpx.DecodingError as e:
                 # a body its Content-Encoding does not describe (plain bytes sent as gzip): the same on a retry
                 status, resp_headers, body, error = 0, {}, None, f"{UNDECODABLE_BODY}: {e}"
@@ -212,7 +218,10 @@ class Fetcher:
                 attempt -= 1  # a redirect is not a failed attempt
                 continue
             retryable = (
-                status == 0 and error is not None and not error.startswith(("body exceeds", UNDECODABLE_BODY))
+                status == 0
+                and error is not None
+                # the same bytes, or the same handshake, again: left to the next run
+                and not error.startswith(("body exceeds", UNDECODABLE_BODY, CERT_REJECTED, HANDSHAKE_FAILED))
             )
             retryable = retryable or status in RETRY_STATUS or status >= 500
             if not retryable:

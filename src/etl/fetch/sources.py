@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -12,7 +13,8 @@ from urllib.parse import urlsplit
 from etl.fetch.client import DEFAULT_CONTACT_URL, FetchSettings, user_agent
 from etl.fetch.kinds import KINDS, Field
 from etl.fetch.registry import SourceConfigError, check_table, parse_toml, registry_table
-from etl.models import Politeness, Source
+from etl.fetch.tls import check_ca_file
+from etl.models import Politeness, Source, Tls
 from etl.reference.regions import load_gazetteer
 
 # Fields every kind reads. docs/sources.md documents each of them and each kind's own (a test compares).
@@ -73,6 +75,14 @@ COMMON_FIELDS = (
         None,
         "table: concurrency (requests in flight per host, default 2), delay (s, default 1.0)",
     ),
+    Field(
+        "tls",
+        dict,
+        None,
+        "table for HTTPS sites that fail verification: ca_file (PEM certificates to trust besides the public "
+        "CAs, relative to the registry file), verify (false: accept any certificate), legacy (true: old "
+        "servers' protocols)",
+    ),
 )
 _COMMON = {f.name for f in COMMON_FIELDS}
 _KIND_FIELDS = {name: {f.name: f for f in k.fields} for name, k in KINDS.items()}
@@ -91,7 +101,10 @@ def _selector_compiles(selector: str) -> bool:
     return True
 
 
-def parse_source(entry: dict[str, Any], origin: str) -> Source:
+def parse_source(entry: dict[str, Any], origin: str, base_dir: Path | None = None) -> Source:
+    """One ``[[source]]`` table; ``origin`` names it in errors, ``base_dir`` is where its relative paths start
+    (the registry file's directory)."""
+
     def fail(field_name: str, why: str) -> SourceConfigError:
         return SourceConfigError(f"{origin}: source {entry.get('id', '?')!r}: field {field_name!r}: {why}")
 
@@ -163,6 +176,7 @@ def parse_source(entry: dict[str, Any], origin: str) -> Source:
     follow = entry.get("follow_attachments", True)
     if not isinstance(follow, bool):
         raise fail("follow_attachments", "true or false")
+    tls = _tls(entry.get("tls", {}), base_dir, fail)
     common = {}
     for k in ("title_selector", "date_selector", "body_selector", "encoding"):
         v = entry.get(k)
@@ -185,9 +199,30 @@ def parse_source(entry: dict[str, Any], origin: str) -> Source:
         obey_robots=obey,
         follow_attachments=follow,
         politeness=Politeness(concurrency=conc, delay=float(delay)),
+        tls=tls,
         options=tuple(options),
         **common,
     )
+
+
+def _tls(table: object, base_dir: Path | None, fail: Callable[[str, str], SourceConfigError]) -> Tls:
+    if not isinstance(table, dict) or set(table) - {"ca_file", "verify", "legacy"}:
+        raise fail("tls", "a table with 'ca_file', 'verify' and 'legacy' only")
+    verify, legacy = table.get("verify", True), table.get("legacy", False)
+    for name, value in (("verify", verify), ("legacy", legacy)):
+        if not isinstance(value, bool):
+            raise fail(f"tls.{name}", "true or false")
+    ca_file = table.get("ca_file")
+    if ca_file is not None:
+        if not isinstance(ca_file, str) or not ca_file.strip():
+            raise fail("tls.ca_file", "a path to a PEM file")
+        path = Path(ca_file).expanduser()
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        if (why := check_ca_file(str(path))) is not None:
+            raise fail("tls.ca_file", f"{path}: {why}")
+        ca_file = str(path.resolve())
+    return Tls(ca_file=ca_file, verify=verify, legacy=legacy)
 
 
 @dataclass(frozen=True)
@@ -287,7 +322,7 @@ def load_sources(path: Path, substitutions: dict[str, str] | None = None) -> lis
         if not isinstance(entries, list) or not entries:
             raise SourceConfigError(f"{f}: expected one or more [[source]] tables")
         for i, entry in enumerate(entries):
-            src = parse_source(entry, f"{f} [[source]] #{i + 1}")
+            src = parse_source(entry, f"{f} [[source]] #{i + 1}", f.parent)
             if src.id in seen:
                 raise SourceConfigError(f"{f}: source id {src.id!r} already defined in {seen[src.id]}")
             seen[src.id] = str(f)

@@ -54,7 +54,7 @@ def discover_source(source: Source, window: Window, settings: FetchSettings | No
     """Discovery alone (a backfill discovers a long window once and fetches it month by month)."""
 
     async def go() -> Discovery:
-        async with Fetcher(settings) as fetcher:
+        async with Fetcher(settings, tls=source.tls) as fetcher:
             robots = Robots(fetcher, fetcher.settings.user_agent) if source.obey_robots else None
             return await discover(source, fetcher, window, robots)
 
@@ -84,7 +84,7 @@ async def _ingest(
 ) -> SourceBatch:
     stats = SourceStats(source_id=source.id)
     batch = SourceBatch(source_id=source.id, window=window, stats=stats)
-    async with Fetcher(settings) as fetcher:
+    async with Fetcher(settings, tls=source.tls) as fetcher:
         robots = (
             Robots(fetcher, fetcher.settings.user_agent, source.id, memory, raw)
             if source.obey_robots
