@@ -30,6 +30,7 @@ UNDECODABLE_BODY = "body does not decode as its content-encoding says"
 ACCEPTED_TYPES = (
     "application/pdf",  # attachments; bureau servers often label them octet-stream
     "application/octet-stream",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",  # .docx attachments
     "application/json",
     "text/html",
     "application/xhtml",

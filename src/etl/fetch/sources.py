@@ -67,7 +67,7 @@ COMMON_FIELDS = (
         "follow_attachments",
         bool,
         True,
-        "fetch the same-site PDF files an article links to (up to 5, size-capped) and read their text",
+        "fetch the same-site PDF and .docx files an article links to (up to 5, size-capped) and read their text",
     ),
     Field(
         "politeness",

@@ -172,7 +172,7 @@ MAX_ATTACHMENTS = 5
 def attachment_refs(
     source: Source, ref: BulletinRef, page: ParsedPage | None, article: Bulletin | None
 ) -> list[BulletinRef]:
-    """The same-site PDF files an article links to, dated like the article and titled by their link."""
+    """The same-site PDF and Word files an article links to, dated like the article and titled by their link."""
     if page is None or not page.attachments:
         return []
     out = []
@@ -182,7 +182,7 @@ def attachment_refs(
             continue
         title = (
             text
-            if len(text) >= 4 and not text.lower().endswith(".pdf")
+            if len(text) >= 4 and not text.lower().endswith((".pdf", ".docx"))
             else (article.title if article else "")
         )
         out.append(BulletinRef(source.id, url, title, article.published if article else ref.published))

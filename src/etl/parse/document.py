@@ -1,5 +1,5 @@
 """One way from a stored body to a parsed page, chosen by its content type: HTML (selectors or the CMS
-defaults), plain text (the first line as title), PDF (text per page). Used by the nightly run, the re-parse
+defaults), plain text (the first line as title), PDF (text per page), Word (.docx). Used by the nightly run, the re-parse
 and ``etl extract`` alike, so that a page reads the same whichever of them reads it."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from etl.fetch.charset import decode
+from etl.parse.docx import DOCX_TYPE, is_docx, read_docx
 from etl.parse.html import ParsedPage, ParseError, parse_html, text_title
 from etl.reference.dates import parse_date
 
@@ -28,10 +29,12 @@ class Selectors:
 
 
 def media_type(body: bytes, content_type: str | None, name: str = "") -> str:
-    """html | text | pdf | binary, from the content type, else the file name, else the body's first bytes."""
+    """html | text | pdf | docx | binary, from the content type, else the file name, else the body's first bytes."""
     ct = (content_type or "").split(";", 1)[0].strip().lower()
     if ct == "application/pdf" or body[:5] == b"%PDF-":
         return "pdf"
+    if ct == DOCX_TYPE or is_docx(body):
+        return "docx"
     if ct == "application/octet-stream":
         return "binary"
     if ct in ("text/html", "application/xhtml+xml"):
@@ -57,11 +60,13 @@ def read_document(
     """The parsed page and the encoding it was decoded with; :class:`ParseError` when it cannot be read."""
     kind = media_type(body, content_type, name)
     if kind == "binary":
-        raise ParseError(f"a binary file ({content_type}), not a page or a PDF")
+        raise ParseError(f"a binary file ({content_type}), not a page, a PDF or a Word document")
     if kind == "pdf":
         from etl.parse.pdf import read_pdf
 
         return read_pdf(body), "binary"
+    if kind == "docx":
+        return read_docx(body), "binary"
     text, used = decode(body, content_type, encoding)
     bad = text.count("\ufffd")
     try:

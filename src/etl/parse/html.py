@@ -45,7 +45,7 @@ _BLOCK_TAG = re.compile(
 )
 # A template container holding less than this is a stub (an empty "#content"), not the article.
 _MIN_BODY_CHARS = 8
-_PDF_LINK = re.compile(r"\.pdf(?:$|[?#])", re.I)
+_ATTACHMENT_LINK = re.compile(r"\.(?:pdf|docx)(?:$|[?#])", re.I)
 # The date line of an article page: 发布时间：2024-06-03 / 发布日期：2024年6月3日 / 日期：…
 _PUBLISHED_LABEL = re.compile(
     r"(?:发布|发表|成文|印发)?(?:时间|日期)\s*[:：]\s*((?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2})"
@@ -57,7 +57,9 @@ class ParsedPage:
     title: str
     published: date | None
     text: str
-    attachments: tuple[tuple[str, str], ...] = ()  # (href, link text) of PDF files the page links to
+    attachments: tuple[
+        tuple[str, str], ...
+    ] = ()  # (href, link text) of PDF and .docx files the page links to
     page_starts: tuple[int, ...] = ()  # a PDF's text: where each of its pages starts
 
 
@@ -131,7 +133,7 @@ def parse_html(
         dict.fromkeys(
             (href, a.text(strip=True))
             for a in tree.css("a[href]")
-            if (href := (a.attributes.get("href") or "").strip()) and _PDF_LINK.search(href)
+            if (href := (a.attributes.get("href") or "").strip()) and _ATTACHMENT_LINK.search(href)
         )
     )
     text = None
