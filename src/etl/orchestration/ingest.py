@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import re
 import time
 from datetime import date, timedelta
 from typing import Any
@@ -29,7 +30,7 @@ from etl.models import (
 )
 from etl.orchestration.cancel import RunCancelled, cancellable
 from etl.orchestration.pages import read_into
-from etl.parse.html import ParsedPage
+from etl.parse.html import MAX_CONTINUATIONS, ParsedPage
 
 
 def window_for(source: Source, cursor: date | None, logical_date: date, lag_days: int) -> Window:
@@ -148,23 +149,27 @@ async def _ingest(
             )
             return ref, res
 
-        results = await _within_budget(refs, one, fetcher.settings)
-        attachments: list[BulletinRef] = []
-        for ref, res in results:
-            attachments += _handle(source, ref, res, raw, batch)
-        if attachments and source.follow_attachments:
-            # the PDFs the fetched articles link to, fetched like articles (robots, politeness, size cap)
-            seen = {url_key(r.url) for r in refs}
-            attachments = [a for a in dict.fromkeys(attachments) if url_key(a.url) not in seen]
-            batch.refs += attachments
-            stats.discovered += len(attachments)
-            for ref, res in await _within_budget(attachments, one, fetcher.settings):
-                _handle(source, ref, res, raw, batch)
+        seen = {url_key(r.url) for r in refs}
+        todo = refs
+        # the pages the fetched ones lead to, fetched like them (robots, politeness, size cap): a long article's
+        # further pages and the files articles attach, then the files those further pages attach
+        for done in range(FOLLOW_ROUNDS + 1):
+            follow: list[BulletinRef] = []
+            for ref, res in await _within_budget(todo, one, fetcher.settings):
+                follow += _handle(source, ref, res, raw, batch)
+            todo = [r for r in dict.fromkeys(follow) if url_key(r.url) not in seen]
+            if not todo or done == FOLLOW_ROUNDS:
+                break
+            seen |= {url_key(r.url) for r in todo}
+            batch.refs += todo
+            stats.discovered += len(todo)
         if robots is not None:
             batch.documents.extend(robots.documents)
     return batch
 
 
+# Rounds of pages reached from the listed ones: an article's further pages and files, then those pages' files.
+FOLLOW_ROUNDS = 2
 # Attachments followed per article: a page linking dozens of PDFs is an archive, not a bulletin's figures.
 MAX_ATTACHMENTS = 5
 
@@ -187,6 +192,36 @@ def attachment_refs(
         )
         out.append(BulletinRef(source.id, url, title, article.published if article else ref.published))
     return out[:MAX_ATTACHMENTS]
+
+
+def continuation_refs(
+    source: Source, url: str, page: ParsedPage | None, article: Bulletin | None
+) -> list[BulletinRef]:
+    """The further pages of a long article at ``url`` (name.html → name_1.html, name_2.html, … in the same
+    directory), in order, titled and dated like it: each is read as its own page, so that the figures of page 2
+    are not lost and a re-parse reads each stored page alone. Links to other files' numbered pages (an archive,
+    a list's pager) are not continuations."""
+    if page is None or not page.continuations:
+        return []
+    base = urlsplit(url)
+    folder, _, own = base.path.rpartition("/")
+    stem, dot, ext = own.rpartition(".")
+    if not dot or not stem:
+        return []
+    numbered = re.compile(rf"{re.escape(stem)}_(\d{{1,3}})\.{re.escape(ext)}", re.I)
+    found: dict[int, str] = {}
+    for href in page.continuations:
+        target = join_url(url, href)
+        if target is None:
+            continue
+        parts = urlsplit(target)
+        t_folder, _, name = parts.path.rpartition("/")
+        m = numbered.fullmatch(name)
+        if m and parts.netloc == base.netloc and t_folder == folder and not parts.query:
+            found.setdefault(int(m.group(1)), parts._replace(fragment="").geturl())
+    title = article.title if article else ""
+    published = article.published if article else None
+    return [BulletinRef(source.id, found[n], title, published) for n in sorted(found)[:MAX_CONTINUATIONS]]
 
 
 def inline_page(ref: BulletinRef, mem: FetchMemory) -> FetchResult:
@@ -240,8 +275,8 @@ async def _within_budget(
 def _handle(
     source: Source, ref: BulletinRef, res: FetchResult | str, raw: RawZone, batch: SourceBatch
 ) -> list[BulletinRef]:
-    """Record one fetch's outcome; a fetched page is stored, parsed and extracted. Returns the attachments it
-    links to."""
+    """Record one fetch's outcome; a fetched page is stored, parsed and extracted. Returns the pages to follow
+    from it: a long article's further pages, and the files it attaches (unless the source says not to)."""
     stats = batch.stats
     if isinstance(res, str) and is_unreachable(res):  # the host could not be reached: a failure, retried
         batch.fail(PageIssue(ref.url, "fetch", res))
@@ -292,4 +327,8 @@ def _handle(
     for b in bulletins:
         if b.published and (batch.newest is None or b.published > batch.newest):
             batch.newest = b.published
-    return attachment_refs(source, ref, page, bulletins[0] if bulletins else None)
+    article = bulletins[0] if bulletins else None
+    more = continuation_refs(source, res.final_url or ref.url, page, article)
+    if source.follow_attachments:
+        more += attachment_refs(source, ref, page, article)
+    return more

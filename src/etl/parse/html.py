@@ -14,6 +14,7 @@ from datetime import date
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
+from etl.fetch.pager import trs_pager
 from etl.models import Bulletin, bulletin_id
 from etl.parse.articles import split_articles
 from etl.reference.dates import parse_date
@@ -61,6 +62,9 @@ class ParsedPage:
         tuple[str, str], ...
     ] = ()  # (href, link text) of PDF and .docx files the page links to
     page_starts: tuple[int, ...] = ()  # a PDF's text: where each of its pages starts
+    # links to further pages of a long article (name_1.html, name_2.html, …), as written: the fetcher keeps
+    # those named after the page's own file
+    continuations: tuple[str, ...] = ()
 
 
 class ParseError(ValueError):
@@ -124,6 +128,7 @@ def parse_html(
     if published is None:
         m = _PUBLISHED_LABEL.search(tree.body.text(separator=" ") if tree.body else "")
         published = parse_date(m.group(1)) if m else None
+    continuations = _continuations(html, tree)  # pagers are noise, and go next
     for node in tree.css(_NOISE):
         node.decompose()
     for node in tree.css(_HIDDEN):
@@ -151,7 +156,33 @@ def parse_html(
         text = node_text(body)
     if published is None:
         published = parse_date(_first_text(tree, ".info, .date, .time, .pubtime, .source"))
-    return ParsedPage(title=title.strip(), published=published, text=text, attachments=attachments)
+    return ParsedPage(
+        title=title.strip(),
+        published=published,
+        text=text,
+        attachments=attachments,
+        continuations=continuations,
+    )
+
+
+# a numbered page of a file: t20240501_123_2.html is page 3 of t20240501_123.html (TRS and most CMSs)
+_NUMBERED_PAGE = re.compile(r"_\d{1,3}\.(?:s?html?)(?:$|[?#])", re.I)
+
+
+def _continuations(html: str, tree: HTMLParser) -> tuple[str, ...]:
+    """The further pages of an article as its first page names them: a TRS ``createPageHTML`` call on page 0,
+    else its links to numbered pages (a pager). A later page names none: it is reached from the first."""
+    pager = trs_pager(html)
+    if pager is not None:
+        if pager.current != 0:
+            return ()
+        return tuple(pager.page(i) for i in range(1, min(pager.count, MAX_CONTINUATIONS + 1)))
+    links = ((a.attributes.get("href") or "").strip() for a in tree.css("a[href]"))
+    return tuple(dict.fromkeys(h for h in links if _NUMBERED_PAGE.search(h)))
+
+
+# pages of one article followed at most: a longer run of numbered links is an archive, not an article
+MAX_CONTINUATIONS = 20
 
 
 def _meta(tree: HTMLParser, selector: str) -> str | None:

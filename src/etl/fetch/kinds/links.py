@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
+from etl.fetch.pager import trs_pager
 from etl.fetch.urls import join_url
 from etl.reference.dates import parse_date
 
@@ -198,36 +199,12 @@ def next_page(html: str, page_url: str, allowed_hosts: tuple[str, ...]) -> str |
     return None
 
 
-_CREATE_PAGE = re.compile(r"createPageHTML\s*\(([^)]*)\)")
-_EXTS = {"html", "htm", "shtml"}
-
-
 def trs_next(html: str, page_url: str) -> str | None:
     """TRS WCM pages ``index.html``, ``index_1.html``, … with the page count only in a ``createPageHTML(count,
-    current, "index", "html")`` call (arguments may be variables set just before). ``None`` when the page
-    has no such call, ``""`` on the last page."""
-    m = _CREATE_PAGE.search(html)
-    if m is None:
+    current, "index", "html")`` call. ``None`` when the page has no such call, ``""`` on the last page."""
+    pager = trs_pager(html)
+    if pager is None:
         return None
-    ints: list[int] = []
-    strings: list[str] = []
-    for raw in (a.strip() for a in m.group(1).split(",")):
-        if raw[:1] in "'\"":
-            strings.append(raw.strip("'\""))
-        elif raw.isdigit():
-            ints.append(int(raw))
-        elif re.fullmatch(r"[A-Za-z_]\w*", raw):
-            v = re.search(rf"\b{raw}\s*=\s*['\"]?(\d+)", html)
-            if v:
-                ints.append(int(v.group(1)))
-    if not ints:
-        return None
-    count, current = ints[0], ints[1] if len(ints) > 1 else 0
-    name, ext = "index", "html"
-    for i, s in enumerate(strings[1:], start=1):
-        if s.lower() in _EXTS:
-            name, ext = strings[i - 1], s
-            break
-    if current + 1 >= count:
+    if pager.current + 1 >= pager.count:
         return ""
-    return urljoin(page_url, f"{name}_{current + 1}.{ext}")
+    return urljoin(page_url, pager.page(pager.current + 1))
