@@ -219,3 +219,13 @@ def test_a_later_page_s_pager_names_pages_of_another_file():
     second = parse_html(PAGES["/b/news_7.html"].decode().replace("news_7_2.html", "news_7.html"))
     src = parse_source({"id": "s", "name": "n", "list_url": "http://h/list.html"}, "test")
     assert second.continuations and continuation_refs(src, "http://h/b/news_7_2.html", second, None) == []
+
+
+def test_a_probe_reads_the_first_page_only(site):
+    from etl.orchestration.probe import probe
+
+    Handler.hits = {}
+    p = probe(source(site), SETTINGS, today=date(2024, 12, 31))
+    assert p.ok and p.bulletin is not None
+    # the list and one article: not its further pages, not its files
+    assert sorted(Handler.hits) == ["/a/t20240701_100.html", "/list.html"]

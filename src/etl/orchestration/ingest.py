@@ -69,9 +69,12 @@ def fetch_refs(
     raw: RawZone,
     memory: dict[str, FetchMemory] | None = None,
     settings: FetchSettings | None = None,
+    follow: bool = True,
 ) -> SourceBatch:
-    """Fetch, store, parse and extract already discovered bulletins."""
-    return asyncio.run(_ingest(source, window, raw, memory or {}, [], settings, Discovery(refs=list(refs))))
+    """Fetch, store, parse and extract already discovered bulletins; without ``follow``, only them (not their
+    further pages or files: a probe asks as little of a site as it can)."""
+    found = Discovery(refs=list(refs))
+    return asyncio.run(_ingest(source, window, raw, memory or {}, [], settings, found, follow))
 
 
 async def _ingest(
@@ -82,6 +85,7 @@ async def _ingest(
     retry_urls: list[str],
     settings: FetchSettings | None,
     found: Discovery | None,
+    follow: bool = True,
 ) -> SourceBatch:
     stats = SourceStats(source_id=source.id)
     batch = SourceBatch(source_id=source.id, window=window, stats=stats)
@@ -153,12 +157,12 @@ async def _ingest(
         todo = refs
         # the pages the fetched ones lead to, fetched like them (robots, politeness, size cap): a long article's
         # further pages and the files articles attach, then the files those further pages attach
-        for done in range(FOLLOW_ROUNDS + 1):
+        for done in range(FOLLOW_ROUNDS + 1 if follow else 1):
             follow: list[BulletinRef] = []
             for ref, res in await _within_budget(todo, one, fetcher.settings):
                 follow += _handle(source, ref, res, raw, batch)
             todo = [r for r in dict.fromkeys(follow) if url_key(r.url) not in seen]
-            if not todo or done == FOLLOW_ROUNDS:
+            if not todo or done == FOLLOW_ROUNDS or not follow:
                 break
             seen |= {url_key(r.url) for r in todo}
             batch.refs += todo

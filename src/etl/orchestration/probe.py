@@ -45,7 +45,7 @@ def probe(source: Source, settings: FetchSettings | None = None, today: date | N
     if not found.refs:
         return out
     with tempfile.TemporaryDirectory(prefix="etl-probe-") as tmp:
-        batch = fetch_refs(src, window, found.refs[:1], RawZone(Path(tmp)), None, settings)
+        batch = fetch_refs(src, window, found.refs[:1], RawZone(Path(tmp)), None, settings, follow=False)
     if batch.bulletins:
         out.bulletin = batch.bulletins[0]
         out.facts = [f for f in batch.facts if f.bulletin_id == out.bulletin.bulletin_id]
