@@ -47,6 +47,11 @@ def test_gbk_without_charset_is_detected_and_gb2312_widened():
     assert sniff("你好".encode(), None)[0] == "utf-8"
 
 
+def test_hz_is_decoded_as_hz_not_as_gbk():
+    text = "全市已建成社工站142个。"
+    assert decode(text.encode("hz"), "text/html; charset=HZ-GB-2312") == (text, "hz")
+
+
 def test_newspaper_page_becomes_one_bulletin_per_article():
     page = parse_html(
         "<html><body><div class='page-content'><h2>浙江湖州：</h2><p>湖州的报道正文足够长，建成社工站72个。</p>"

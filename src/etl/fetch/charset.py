@@ -15,12 +15,13 @@ import chardet
 _META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
 _XML_DECL = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_\-]+)["']""", re.IGNORECASE)
 _HEADER = re.compile(r"charset\s*=\s*\"?([A-Za-z0-9_\-]+)", re.IGNORECASE)
+# GB2312 and GBK read as GB18030, their superset; HZ (hz-gb-2312) is not one of them: a 7-bit encoding
+# (~{...~}), decoded by its own codec
 _SUPERSET = {
     "gb2312": "gb18030",
     "gbk": "gb18030",
     "cp936": "gb18030",
     "x-gbk": "gb18030",
-    "hz-gb-2312": "gb18030",
 }
 
 
