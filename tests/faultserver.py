@@ -70,6 +70,11 @@ class FaultServer(LocalSite):
                 self.end_headers()
                 self.wfile.write(body)
 
+            def list_page(self, hrefs, day="2024-05-01", text=None):
+                """A list page: one item per link, dated ``day``, reading ``text`` (else its href)."""
+                items = "".join(f"<li><a href='{h}'>{text or h}</a><span>{day}</span></li>" for h in hrefs)
+                self.send(200, f"<html><body><ul class='l'>{items}</ul></body></html>".encode())
+
             def article(self, title, body, day=1, **kw):
                 self.send(200, ARTICLE.format(title=title, body=body, day=day).encode(), **kw)
 
@@ -145,10 +150,7 @@ class FaultServer(LocalSite):
                     time.sleep(1.5)  # the client's timeout is far shorter: this is the fault under test
                     self.article("慢", "全市建成社工站13个。")
                 elif path == "/trickle/list.html":
-                    items = "".join(
-                        f"<li><a href='/trickle?n={i}'>t</a><span>2024-05-03</span></li>" for i in range(3)
-                    )
-                    self.send(200, f"<html><body><ul class='l'>{items}</ul></body></html>".encode())
+                    self.list_page([f"/trickle?n={i}" for i in range(3)], "2024-05-03", "t")
                 elif path.startswith("/trickle"):
                     outer.trickling.set()
                     # a slow-loris page: headers at once, then one byte at a time, each well within the
@@ -202,18 +204,11 @@ class FaultServer(LocalSite):
                     else:
                         self.article("不变", "全市建成社工站14个。", headers={"ETag": '"v1"'})
                 elif path == "/odd/list.html":
-                    items = "".join(
-                        f'<li><a href="{p}">{p}</a><span>2024-05-03</span></li>' for p in ODD_PATHS
-                    )
-                    self.send(200, f"<html><body><ul class='l'>{items}</ul></body></html>".encode())
+                    self.list_page(ODD_PATHS, "2024-05-03")
                 elif path == "/etag/list.html":
-                    items = "<li><a href='/etag'>x</a><span>2024-05-03</span></li>"
-                    self.send(200, f"<html><body><ul class='l'>{items}</ul></body></html>".encode())
+                    self.list_page(["/etag"], "2024-05-03", "x")
                 elif path == "/hostile/list.html":
-                    items = "".join(
-                        f"<li><a href='{h}'>x</a><span>2024-05-03</span></li>" for h in HOSTILE_LINKS
-                    )
-                    self.send(200, f"<html><body><ul class='l'>{items}</ul></body></html>".encode())
+                    self.list_page(HOSTILE_LINKS, "2024-05-03", "x")
                 elif path == "/bad-gzip":
                     body = ARTICLE.format(title="压缩", body="全市建成社工站16个。", day=3).encode()
                     self.send(200, body, headers={"Content-Encoding": "gzip"})
@@ -221,8 +216,7 @@ class FaultServer(LocalSite):
                     host = self.headers["Host"].rsplit(":", 1)[0]
                     self.send(302, headers={"Location": f"http://{host}:99999/x"})
                 elif path == "/mojibake/list.html":
-                    items = "<li><a href='/lying-charset'>x</a><span>2024-05-03</span></li>"
-                    self.send(200, f"<html><body><ul class='l'>{items}</ul></body></html>".encode())
+                    self.list_page(["/lying-charset"], "2024-05-03", "x")
                 elif path == "/lying-charset":
                     # GBK bytes declared as UTF-8
                     body = ARTICLE.format(
@@ -241,20 +235,12 @@ class FaultServer(LocalSite):
                 elif path == "/no-text":
                     self.send(200, b"<html><body><img src='a.png'><img src='b.png'></body></html>")
                 elif path == "/unasked/list.html":
-                    items = "".join(
-                        f'<li><a href="{p}">{p}</a><span>2024-05-01</span></li>'
-                        for p in ("/ok", "/unasked-304")
-                    )
-                    self.send(200, f"<html><body><ul class='l'>{items}</ul></body></html>".encode())
+                    self.list_page(["/ok", "/unasked-304"])
                 elif path == "/unasked-304":
                     # a cache in front of the site answering 304 whatever the request asked
                     self.send(304)
                 elif path == "/gbk-location/list.html":
-                    items = "".join(
-                        f'<li><a href="{p}">{p}</a><span>2024-05-01</span></li>'
-                        for p in ("/moved-gbk", "/moved-utf8")
-                    )
-                    self.send(200, f"<html><body><ul class='l'>{items}</ul></body></html>".encode())
+                    self.list_page(["/moved-gbk", "/moved-utf8"])
                 elif path in ("/moved-gbk", "/moved-utf8"):
                     # a Location of raw non-ASCII bytes, as some CMSs send it (http.server writes Latin-1)
                     encoding = "gbk" if path == "/moved-gbk" else "utf-8"
@@ -263,10 +249,7 @@ class FaultServer(LocalSite):
                 elif path in (quote("/新闻/gbk.html".encode("gbk")), quote("/新闻/utf-8.html")):
                     self.article("中文路径", "全市建成社工站23个。")
                 elif path == "/stubs/list.html":
-                    items = "".join(
-                        f'<li><a href="{p}">{p}</a><span>2024-05-01</span></li>' for p in STUB_LINKS
-                    )
-                    self.send(200, f"<html><body><ul class='l'>{items}</ul></body></html>".encode())
+                    self.list_page(STUB_LINKS)
                 elif path == "/moved-stub":
                     body = "<html><head><meta http-equiv='Refresh' content='0; URL=/new/moved.html?a=1&amp;b=2'></head></html>"
                     self.send(200, body.encode())
