@@ -229,3 +229,14 @@ def test_a_probe_reads_the_first_page_only(site):
     assert p.ok and p.bulletin is not None
     # the list and one article: not its further pages, not its files
     assert sorted(Handler.hits) == ["/a/t20240701_100.html", "/list.html"]
+
+
+def test_without_follow_only_the_given_pages_are_fetched_and_counted(site, tmp_path):
+    from etl.models import BulletinRef
+    from etl.orchestration.ingest import fetch_refs
+
+    ref = BulletinRef("long", site.base + "/a/t20240701_100.html", "全年社会工作情况", date(2024, 7, 1))
+    b = fetch_refs(source(site), WINDOW, [ref], RawZone(tmp_path), None, SETTINGS, follow=False)
+    # the further pages it names are neither fetched nor counted as discovered
+    assert (b.stats.discovered, b.stats.fetched) == (1, 1) and b.stats.reconciles()
+    assert [r.url for r in b.refs] == [ref.url]

@@ -157,12 +157,13 @@ async def _ingest(
         todo = refs
         # the pages the fetched ones lead to, fetched like them (robots, politeness, size cap): a long article's
         # further pages and the files articles attach, then the files those further pages attach
-        for done in range(FOLLOW_ROUNDS + 1 if follow else 1):
-            follow: list[BulletinRef] = []
+        rounds = FOLLOW_ROUNDS if follow else 0
+        for done in range(rounds + 1):
+            leads: list[BulletinRef] = []
             for ref, res in await _within_budget(todo, one, fetcher.settings):
-                follow += _handle(source, ref, res, raw, batch)
-            todo = [r for r in dict.fromkeys(follow) if url_key(r.url) not in seen]
-            if not todo or done == FOLLOW_ROUNDS or not follow:
+                leads += _handle(source, ref, res, raw, batch)
+            todo = [r for r in dict.fromkeys(leads) if url_key(r.url) not in seen]
+            if not todo or done == rounds:
                 break
             seen |= {url_key(r.url) for r in todo}
             batch.refs += todo
