@@ -2,7 +2,8 @@
 
 Retries only what can succeed later (timeouts, connection faults, 408, 429, 5xx) and honours ``Retry-After``;
 other 4xx are final. Redirects are followed by hand so that every hop is checked against the source's allowed
-hosts, and so are those a page makes by itself (a meta refresh, a script-only stub: :mod:`etl.fetch.refresh`). Bodies are read in a stream and abandoned past the size cap.
+hosts, and so are those a page makes by itself (a meta refresh, a script-only stub: :mod:`etl.fetch.refresh`).
+Bodies are read in a stream and abandoned past the size cap.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """One way from a stored body to a parsed page, chosen by its content type: HTML (selectors or the CMS
-defaults), plain text (the first line as title), PDF (text per page), Word (.docx). Used by the nightly run, the re-parse
-and ``etl extract`` alike, so that a page reads the same whichever of them reads it."""
+defaults), plain text (the first line as title), PDF (text per page), Word (.docx). Used by the nightly run, the
+re-parse and ``etl extract`` alike, so that a page reads the same whichever of them reads it."""
 
 from __future__ import annotations
 

@@ -58,9 +58,8 @@ class ParsedPage:
     title: str
     published: date | None
     text: str
-    attachments: tuple[
-        tuple[str, str], ...
-    ] = ()  # (href, link text) of PDF and .docx files the page links to
+    # (href, link text) of the PDF and .docx files the page links to
+    attachments: tuple[tuple[str, str], ...] = ()
     page_starts: tuple[int, ...] = ()  # a PDF's text: where each of its pages starts
     # links to further pages of a long article (name_1.html, name_2.html, …), as written: the fetcher keeps
     # those named after the page's own file
