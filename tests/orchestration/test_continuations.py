@@ -202,7 +202,7 @@ def test_which_links_are_further_pages(url, links, expected):
         text="x",
         issuer_region=None,
     )
-    refs = continuation_refs(src, url, parsed, article)
+    refs = continuation_refs(src, url, url, parsed, article)
     assert [r.url.rsplit("/", 1)[1] for r in refs] == expected
     assert all((r.title, r.published) == ("标题", date(2024, 1, 2)) for r in refs)
 
@@ -218,7 +218,10 @@ def test_a_later_page_s_pager_names_pages_of_another_file():
     # page 2's pager links to the first page and to page 3: numbered pages of the first page's file, not its own
     second = parse_html(PAGES["/b/news_7.html"].decode().replace("news_7_2.html", "news_7.html"))
     src = parse_source({"id": "s", "name": "n", "list_url": "http://h/list.html"}, "test")
-    assert second.continuations and continuation_refs(src, "http://h/b/news_7_2.html", second, None) == []
+    assert (
+        second.continuations
+        and continuation_refs(src, "http://h/b/news_7_2.html", "http://h/b/news_7_2.html", second, None) == []
+    )
 
 
 def test_a_probe_reads_the_first_page_only(site):

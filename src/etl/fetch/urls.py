@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from urllib.parse import urljoin, urlsplit
 
@@ -26,6 +27,32 @@ def join_url(base: str, href: str) -> str | None:
     except ValueError:
         return None
     return None if url_problem(url) else url
+
+
+# A document's <base href>, looked for in its head only: a feed or JSON list has no head, and a <base> in a body
+# quoted as text (an article about HTML) is not the page's.
+_HEAD_END = re.compile(r"</head\s*>|<body[\s>]", re.IGNORECASE)
+_BASE_HREF = re.compile(r"""<base\s[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+
+
+def page_base(text: str, url: str) -> str:
+    """The address the relative links of the page answered at ``url`` (the final one, after redirects) resolve
+    against, as a browser resolves them: its ``<base href>`` when it has a usable one, else ``url``."""
+    head = _HEAD_END.search(text, 0, 200_000)
+    m = _BASE_HREF.search(text, 0, head.start()) if head else None
+    return base_from(url, next((g for g in m.groups() if g is not None), "") if m else "")
+
+
+def base_from(url: str, base_href: str) -> str:
+    """``base_href`` (a page's ``<base href>``, as written) resolved against the page's address ``url``; ``url``
+    itself when there is none or it is no http(s) address (``javascript:``, a malformed host)."""
+    href = html.unescape(base_href).strip()
+    if not href:
+        return url
+    joined = join_url(url, href)
+    if joined is None or urlsplit(joined).scheme not in ("http", "https"):
+        return url
+    return joined
 
 
 # The paths a site's home page answers at.

@@ -15,7 +15,7 @@ from etl.fetch.discover import Discovery, discover
 from etl.fetch.rawzone import RawZone
 from etl.fetch.robots import Robots, is_unreachable
 from etl.fetch.sources import Source
-from etl.fetch.urls import join_url, redirected_away
+from etl.fetch.urls import base_from, join_url, redirected_away
 from etl.models import (
     Bulletin,
     BulletinRef,
@@ -180,14 +180,15 @@ MAX_ATTACHMENTS = 5
 
 
 def attachment_refs(
-    source: Source, ref: BulletinRef, page: ParsedPage | None, article: Bulletin | None
+    source: Source, ref: BulletinRef, base: str, page: ParsedPage | None, article: Bulletin | None
 ) -> list[BulletinRef]:
-    """The same-site PDF and Word files an article links to, dated like the article and titled by their link."""
+    """The same-site PDF and Word files an article links to (resolved against ``base``, where the page was
+    answered from), dated like the article and titled by their link."""
     if page is None or not page.attachments:
         return []
     out = []
     for href, text in page.attachments:
-        url = join_url(ref.url, href)
+        url = join_url(base, href)
         if url is None or urlsplit(url).netloc.lower() not in source.allowed_hosts:
             continue
         title = (
@@ -200,29 +201,29 @@ def attachment_refs(
 
 
 def continuation_refs(
-    source: Source, url: str, page: ParsedPage | None, article: Bulletin | None
+    source: Source, url: str, base: str, page: ParsedPage | None, article: Bulletin | None
 ) -> list[BulletinRef]:
-    """The further pages of a long article at ``url`` (name.html → name_1.html, name_2.html, … in the same
-    directory), in order, titled and dated like it: each is read as its own page, so that the figures of page 2
-    are not lost and a re-parse reads each stored page alone. Links to other files' numbered pages (an archive,
-    a list's pager) are not continuations."""
+    """The further pages of a long article answered from ``url`` (name.html → name_1.html, name_2.html, … in
+    the same directory; its links resolved against ``base``), in order, titled and dated like it: each is read
+    as its own page, so that the figures of page 2 are not lost and a re-parse reads each stored page alone.
+    Links to other files' numbered pages (an archive, a list's pager) are not continuations."""
     if page is None or not page.continuations:
         return []
-    base = urlsplit(url)
-    folder, _, own = base.path.rpartition("/")
+    own_url = urlsplit(url)
+    folder, _, own = own_url.path.rpartition("/")
     stem, dot, ext = own.rpartition(".")
     if not dot or not stem:
         return []
     numbered = re.compile(rf"{re.escape(stem)}_(\d{{1,3}})\.{re.escape(ext)}", re.I)
     found: dict[int, str] = {}
     for href in page.continuations:
-        target = join_url(url, href)
+        target = join_url(base, href)
         if target is None:
             continue
         parts = urlsplit(target)
         t_folder, _, name = parts.path.rpartition("/")
         m = numbered.fullmatch(name)
-        if m and parts.netloc == base.netloc and t_folder == folder and not parts.query:
+        if m and parts.netloc == own_url.netloc and t_folder == folder and not parts.query:
             found.setdefault(int(m.group(1)), parts._replace(fragment="").geturl())
     title = article.title if article else ""
     published = article.published if article else None
@@ -333,7 +334,11 @@ def _handle(
         if b.published and (batch.newest is None or b.published > batch.newest):
             batch.newest = b.published
     article = bulletins[0] if bulletins else None
-    more = continuation_refs(source, res.final_url or ref.url, page, article)
+    # the page's links resolve where it was answered from, as in a browser: after a redirect (an old address
+    # sent to the new one) and under its <base href>, not against the address it was listed under
+    answered = res.final_url or ref.url
+    base = base_from(answered, page.base_href) if page is not None else answered
+    more = continuation_refs(source, answered, base, page, article)
     if source.follow_attachments:
-        more += attachment_refs(source, ref, page, article)
+        more += attachment_refs(source, ref, base, page, article)
     return more

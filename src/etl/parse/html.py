@@ -64,6 +64,7 @@ class ParsedPage:
     # links to further pages of a long article (name_1.html, name_2.html, …), as written: the fetcher keeps
     # those named after the page's own file
     continuations: tuple[str, ...] = ()
+    base_href: str = ""  # the page's <base href> as written: its relative links resolve against it
 
 
 class ParseError(ValueError):
@@ -127,6 +128,8 @@ def parse_html(
     if published is None:
         m = _PUBLISHED_LABEL.search(tree.body.text(separator=" ") if tree.body else "")
         published = parse_date(m.group(1)) if m else None
+    base = tree.css_first("head base[href]")
+    base_href = (base.attributes.get("href") or "").strip() if base is not None else ""
     continuations = _continuations(html, tree)  # pagers are noise, and go next
     for node in tree.css(_NOISE):
         node.decompose()
@@ -161,6 +164,7 @@ def parse_html(
         text=text,
         attachments=attachments,
         continuations=continuations,
+        base_href=base_href,
     )
 
 

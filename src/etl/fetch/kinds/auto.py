@@ -54,7 +54,7 @@ async def discover(source: Source, reader: ListReader, window: Window) -> Discov
     if rss.is_feed(text):
         out.family = "feed"
         out.pages = 1
-        out.refs.extend(rss.read_feed(source, text, source.list_url, window, out))
+        out.refs.extend(rss.read_feed(source, text, source.list_url, window, out, first.base))
         out.stopped_because = out.stopped_because or "feed read"
         return out
     if "json" in first.content_type or text.lstrip()[:1] in ("{", "["):
@@ -62,11 +62,11 @@ async def discover(source: Source, reader: ListReader, window: Window) -> Discov
     feed = HTMLParser(text).css_first(_FEED_LINK)
     feed_refs: list[BulletinRef] = []
     href = feed.attributes.get("href") if feed is not None else None
-    feed_url = join_url(source.list_url, href) if href else None
+    feed_url = join_url(first.base, href) if href else None
     if feed_url is not None:
         page = await reader.get(feed_url, role="feed")
         if page is not None and rss.is_feed(page.text):
-            feed_refs = rss.read_feed(source, page.text, feed_url, window, out)
+            feed_refs = rss.read_feed(source, page.text, feed_url, window, out, page.base)
     if hanweb.is_hanweb(text):
         await _hanweb(source, reader, window, first)
     else:
@@ -95,7 +95,7 @@ async def _html(
     seen: set[str] = set()
     while page is not None:
         out.pages += 1
-        found = links.best_list(links.candidates(page.text, page.url, source.allowed_hosts), signature)
+        found = links.best_list(links.candidates(page.text, page.base, source.allowed_hosts), signature)
         if found is None:
             if out.pages == 1 and not require_list:
                 out.stopped_because = "no bulletin list on the page (the feed was read)"
@@ -111,12 +111,12 @@ async def _html(
             return
         signature, items = found
         if not out.family:
-            out.family = "trs" if links.trs_next(page.text, page.url) is not None else "list"
+            out.family = "trs" if links.trs_next(page.text, page.base) is not None else "list"
         verdict = _accept(source, items, window, seen, out)
         if verdict:
             out.stopped_because = verdict if "window" in verdict else f"list page {page.url} {verdict}"
             return
-        nxt = links.next_page(page.text, page.url, source.allowed_hosts)
+        nxt = links.next_page(page.text, page.base, source.allowed_hosts)
         if nxt is None:
             out.stopped_because = "last list page"
             return
@@ -130,13 +130,13 @@ async def _hanweb(source: Source, reader: ListReader, window: Window, first: Lis
     out.family = "hanweb"
     out.pages = 1
     seen: set[str] = set()
-    items = hanweb.records(first.text, first.url)
+    items = hanweb.records(first.text, first.base)
     if not items:
         out.failures.append(PageIssue(first.url, "discover", "Hanweb datastore without records", "200"))
         out.stopped_because = "Hanweb datastore without records"
         return
     verdict = _accept(source, items, window, seen, out)
-    proxy = hanweb.proxy_url(first.text, first.url)
+    proxy = hanweb.proxy_url(first.text, first.base)
     total = hanweb.total(first.text)
     read = len(items)
     step = len(items)
@@ -146,7 +146,7 @@ async def _hanweb(source: Source, reader: ListReader, window: Window, first: Lis
         if page is None:
             return
         out.pages += 1
-        batch = hanweb.records(page.text, first.url)
+        batch = hanweb.records(page.text, first.base)
         if not batch:
             break
         read += len(batch)

@@ -16,6 +16,7 @@ from etl.fetch.client import Fetcher
 from etl.fetch.documents import get_document
 from etl.fetch.rawzone import RawZone
 from etl.fetch.robots import Robots, is_unreachable
+from etl.fetch.urls import page_base
 from etl.models import BulletinRef, FetchMemory, PageIssue, SiteDocument, Window
 from etl.reference.dates import parse_date
 
@@ -53,9 +54,12 @@ class Discovery:
 
 @dataclass(frozen=True)
 class ListPage:
-    url: str
+    url: str  # as asked for: what the walk, its failures and its conditional requests are keyed by
     text: str
     content_type: str
+    # what its relative links resolve against: the address it was answered from after redirects (a column
+    # asked for as /tzgg is answered from /tzgg/) or its <base href>, as in a browser
+    base: str
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,7 @@ class ListReader:
         if read.from_store:
             out.not_modified += 1
             text, _ = decode(read.body or b"", None, src.encoding)
-            return ListPage(url, text, "")
+            return ListPage(url, text, "", page_base(text, read.result.final_url or url))
         if read.body is None:
             res = read.result
             out.failures.append(
@@ -130,7 +134,7 @@ class ListReader:
             out.page_title = " ".join(m.group(1).split()) if m else ""
         if read.document is not None:
             out.documents.append(read.document)
-        return ListPage(url, text, content_type)
+        return ListPage(url, text, content_type, page_base(text, read.result.final_url or url))
 
 
 async def follow(reader: ListReader, url: str, seen_pages: set[str]) -> ListPage | None:

@@ -44,7 +44,7 @@ async def discover(source: Source, reader: ListReader, window: Window) -> Discov
         tree = HTMLParser(page.text)
         items = tree.css(item_selector)
         verdict = take_page(
-            (ref for item in items if (ref := _ref(source, url, item))), window, seen_refs, out
+            (ref for item in items if (ref := _ref(source, page.base, item))), window, seen_refs, out
         )
         if not items:
             # the first page, or a page the pager pointed to: items were expected (a broken or re-templated
@@ -57,7 +57,7 @@ async def discover(source: Source, reader: ListReader, window: Window) -> Discov
             break
         nxt = tree.css_first(source.option("next_selector")) if source.option("next_selector") else None
         href = nxt.attributes.get("href") if nxt is not None else None
-        url = join_url(url, href) if href else None
+        url = join_url(page.base, href) if href else None
         if url is None:
             out.stopped_because = "last list page"
     return out

@@ -86,7 +86,7 @@ async def walk(
         if not isinstance(items, list):
             out.failures.append(PageIssue(url, "discover", f"{items_path!r} is not a list", "200"))
             break
-        refs = (item_ref(source, url, item, *fields) for item in items if isinstance(item, dict))
+        refs = (item_ref(source, page.base, item, *fields) for item in items if isinstance(item, dict))
         verdict = take_page((r for r in refs if r is not None), window, seen, out)
         if not page_param or verdict:
             out.stopped_because = verdict or "no pagination"

@@ -25,8 +25,11 @@ def is_feed(text: str) -> bool:
     )
 
 
-def read_feed(source: Source, text: str, url: str, window: Window, out: Discovery) -> list[BulletinRef]:
-    """The window's items of a feed; a feed that cannot be parsed is a failure on ``out``."""
+def read_feed(
+    source: Source, text: str, url: str, window: Window, out: Discovery, base: str | None = None
+) -> list[BulletinRef]:
+    """The window's items of the feed at ``url`` (its relative links resolved against ``base``, where it was
+    answered from); a feed that cannot be parsed is a failure on ``out``."""
     try:
         root = ElementTree.fromstring(text.encode("utf-8"))
     except Exception as e:  # defusedxml raises its own errors for entity tricks, ParseError for bad XML
@@ -47,7 +50,7 @@ def read_feed(source: Source, text: str, url: str, window: Window, out: Discover
         # content:encoded (Atom: content) is the article itself, description/summary only a teaser
         body = (e.findtext(CONTENT) or e.findtext(f"{ATOM}content") or "").strip()
         inline = body or None
-        target = join_url(url, link)
+        target = join_url(base or url, link)
         if target is not None:
             refs.append(BulletinRef(source.id, target, title, when, inline))
     return refs
@@ -60,7 +63,7 @@ async def discover(source: Source, reader: ListReader, window: Window) -> Discov
         out.stopped_because = "feed failed"
         return out
     out.pages = 1
-    out.refs.extend(read_feed(source, page.text, source.list_url, window, out))
+    out.refs.extend(read_feed(source, page.text, source.list_url, window, out, page.base))
     out.stopped_because = out.stopped_because or "feed read"
     return out
 
