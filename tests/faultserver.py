@@ -216,7 +216,7 @@ class FaultServer(LocalSite):
                     host = self.headers["Host"].rsplit(":", 1)[0]
                     self.send(302, headers={"Location": f"http://{host}:99999/x"})
                 elif path == "/mojibake/list.html":
-                    self.list_page(["/lying-charset"], "2024-05-03", "x")
+                    self.list_page(["/lying-charset", "/mixed-charset"], "2024-05-03", "x")
                 elif path == "/lying-charset":
                     # GBK bytes declared as UTF-8
                     body = ARTICLE.format(
@@ -225,6 +225,12 @@ class FaultServer(LocalSite):
                         day=2,
                     )
                     self.send(200, body.encode("gbk"), ctype="text/html; charset=utf-8")
+                elif path == "/mixed-charset":
+                    # a UTF-8 page with a GBK passage pasted in: no single charset reads it
+                    half = "阜阳市开展志愿服务活动三百二十场，惠及困难群众八千人次。" * 10
+                    body = ARTICLE.format(title="阜阳", body=half + "{gbk}", day=2).encode()
+                    body = body.replace(b"{gbk}", half.encode("gbk"))
+                    self.send(200, body, ctype="text/html; charset=utf-8")
                 elif path == "/odd-validators":
                     # UTF-8 bytes in the validators, as some CMSs send them (read back as latin-1 text)
                     odd = {

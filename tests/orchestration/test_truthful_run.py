@@ -217,19 +217,43 @@ def test_bad_source_fields_are_named_when_the_registry_is_read(field, value, say
     assert says in str(e.value)
 
 
-def test_a_page_decoded_into_mojibake_is_quarantined_with_the_reason(tmp_path, server):
+def test_a_lying_charset_is_corrected_and_a_mixed_page_is_quarantined_with_the_reason(tmp_path, server):
     src = source(server, "/mojibake/list.html")
     with open_warehouse(tmp_path / "w.duckdb") as con:
         stats = load_batch(
             con, ingest_source(src, WINDOW, RawZone(tmp_path / "raw"), settings=SETTINGS), "r1"
         )
-        assert (stats.fetched, stats.failed, stats.parsed, stats.facts) == (0, 1, 0, 0)
+        # GBK declared as UTF-8: read as GB18030, which reads every byte of it, with its facts
+        assert (stats.fetched, stats.failed, stats.parsed) == (1, 1, 1)
+        assert con.execute("select url_key, encoding from raw_page order by url_key").fetchall() == [
+            ("/lying-charset", "gb18030"),
+            ("/mixed-charset", "utf-8"),
+        ]
+        assert set(con.execute("select indicator, value from fact").fetchall()) == {
+            ("social_work_stations", 167.0),
+            ("people_served", 120000.0),
+        }
+        # UTF-8 with a GBK passage: no charset reads it whole, so its numbers are not trusted
         ((check, reason),) = con.execute("select check_name, reason from quarantine").fetchall()
-        assert check == "decode" and "/lying-charset" in reason and "could not be decoded" in reason
+        assert check == "decode" and "/mixed-charset" in reason and "could not be decoded as utf-8" in reason
         # answered but not read: retried next run, like a page that did not answer
         assert con.execute("select url_key, stage, status from fetch_failure").fetchall() == [
-            ("/lying-charset", "parse", "200")
+            ("/mixed-charset", "parse", "200")
         ]
+
+
+def test_the_source_s_encoding_is_the_operator_s_word_over_the_site_s_declarations():
+    from etl.fetch.charset import decode
+
+    text = (
+        "<html><head><meta charset='utf-8'></head><body>全市建成社工站12个，服务群众三千人次。</body></html>"
+    )
+    body = text.encode("gbk")
+    assert decode(body, "text/html; charset=utf-8", "gbk") == (text, "gb18030")
+    # big5 text claimed as GBK by the source: the operator's word holds, wrong as it is (garbled, refused later)
+    big5 = ("臺北市志願服務人數" * 10).encode("big5")
+    out, used = decode(big5, "text/html; charset=big5", "gbk")
+    assert used == "gb18030" and out != ("臺北市志願服務人數" * 10)
 
 
 def _audit_matches_tables(con, sid):

@@ -89,7 +89,7 @@ def site():
         yield s
 
 
-def _source(site: Site):
+def _source(site: Site, **extra):
     return parse_source(
         {
             "id": "wall",
@@ -99,6 +99,7 @@ def _source(site: Site):
             "list_url": site.local.base + "/list.html",
             "item_selector": "ul.l li",
             "politeness": {"delay": 0.0},
+            **extra,
         },
         "test",
     )
@@ -179,9 +180,9 @@ def test_a_reparse_that_cannot_read_the_loaded_version_keeps_its_facts_and_fails
     raw = RawZone(tmp_path / "raw")
     with open_warehouse(tmp_path / "w.duckdb") as con:
         _night(con, site, raw, "r1")
-        # as if this parser no longer reads the stored version: its bytes decode to nothing but U+FFFD
-        con.execute("update raw_page set encoding = 'ascii'")
-        batch = reparse_source(con, _source(site), raw, WINDOW)
+        # as if this parser no longer reads the stored version: the source now names a charset (the
+        # operator's word, never second-guessed) in which its Chinese decodes to nothing but U+FFFD
+        batch = reparse_source(con, _source(site, encoding="ascii"), raw, WINDOW)
         assert (batch.stats.fetched, batch.stats.failed) == (0, 1)
         (issue,) = batch.stats.failures
         assert issue.stage == "reparse" and "cannot be parsed" in issue.reason

@@ -47,6 +47,49 @@ def test_gbk_without_charset_is_detected_and_gb2312_widened():
     assert sniff("你好".encode(), None)[0] == "utf-8"
 
 
+TEXT = "全市已建成乡镇（街道）社工站142个，持证社会工作者达到三千六百人，服务困难群众十二万人次。" * 3
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected"),
+    [
+        # a server's default header over a GBK page; a template's GBK meta copied onto a UTF-8 page
+        (TEXT.encode("gbk"), "text/html; charset=utf-8", "gb18030"),
+        (f"<meta charset='gb2312'>{TEXT}".encode(), "text/html", "utf-8"),
+        (TEXT.encode(), "text/html; charset=GBK", "utf-8"),
+    ],
+)
+def test_a_declaration_the_bytes_contradict_gives_way_to_the_charset_that_reads_them(
+    body, content_type, expected
+):
+    text, used = decode(body, content_type)
+    assert used == expected and TEXT in text and "\ufffd" not in text
+
+
+def test_a_declaration_is_kept_where_a_few_bytes_are_bad_or_no_charset_reads_the_page():
+    # stray bytes in a UTF-8 page that no other charset reads whole: a damaged page, not a wrong charset
+    for stray in (b"\xff", b"\xff\xfe"):
+        text, used = decode(TEXT.encode() + stray + TEXT.encode(), "text/html; charset=utf-8")
+        assert used == "utf-8" and text.count("\ufffd") == len(stray)
+    # a few Chinese characters are no evidence against a declaration
+    assert decode("社工站".encode(), "text/html; charset=gbk")[1] == "gb18030"
+    # UTF-8 with a GBK passage: read as declared, the passage undecodable (the page is refused: garbled)
+    text, used = decode(TEXT.encode() + TEXT.encode("gbk"), "text/html; charset=utf-8")
+    assert used == "utf-8" and text.startswith(TEXT) and text.count("\ufffd") >= 20
+
+
+def test_detection_keeps_to_the_encodings_chinese_pages_are_written_in():
+    # half UTF-8, half GBK, no declaration: the detector guesses Cyrillic cp855, which would read every byte
+    # as a letter; GB18030 reads the GBK half (once past the seam)
+    text, used = decode(TEXT.encode() + TEXT.encode("gbk"), "text/html")
+    assert used == "gb18030" and text.endswith("服务困难群众十二万人次。")
+
+
+def test_big5_is_detected():
+    text = "臺北市志願服務人數達到三千人，社會工作者五百人。" * 5
+    assert decode(text.encode("big5"), "text/html") == (text, "big5")
+
+
 def test_hz_is_decoded_as_hz_not_as_gbk():
     text = "全市已建成社工站142个。"
     assert decode(text.encode("hz"), "text/html; charset=HZ-GB-2312") == (text, "hz")

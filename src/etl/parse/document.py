@@ -6,15 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from etl.fetch.charset import decode
+from etl.fetch.charset import decode, garbled
 from etl.parse.docx import DOCX_TYPE, is_docx, read_docx
 from etl.parse.html import ParsedPage, ParseError, parse_html, text_title
 from etl.reference.dates import parse_date
-
-# A decoded page with more undecodable characters than this share is mojibake (a lying charset header, mixed
-# encodings): its numbers and places cannot be trusted, so it is quarantined rather than read.
-MAX_REPLACEMENT_SHARE = 0.01
-MIN_REPLACEMENTS = 20
 
 
 class Undecodable(ParseError):
@@ -68,12 +63,18 @@ def read_document(
     if kind == "docx":
         return read_docx(body), "binary"
     text, used = decode(body, content_type, encoding)
-    bad = text.count("\ufffd")
     try:
-        if bad >= MIN_REPLACEMENTS and bad > MAX_REPLACEMENT_SHARE * len(text):
+        # still mojibake once decode has tried the other encodings (mixed encodings, a wrong source charset):
+        # its numbers and places cannot be trusted, so it is quarantined rather than read
+        if garbled(text):
+            bad = text.count("\ufffd")
+            fix = (
+                f"the source's encoding {encoding!r} does not read it"
+                if encoding
+                else "neither UTF-8 nor GB18030 reads it whole: set the source's encoding"
+            )
             raise Undecodable(
-                f"{bad} of {len(text)} characters could not be decoded (charset wrong or mixed); set the "
-                "source's encoding"
+                f"{bad} of {len(text)} characters could not be decoded as {used} (charset wrong or mixed); {fix}"
             )
         if kind == "html":
             return parse_html(text, selectors.title, selectors.date, selectors.body), used
