@@ -32,6 +32,25 @@ CHALLENGE = (
     "location.reload();</script></head><body><noscript>请开启JavaScript</noscript></body></html>"
 )
 
+# pages with text that are not the article: the site's "not found" page in its template, a firewall's block
+# page, a maintenance notice, a server's stock error page, each answered with 200
+NOTICES = {
+    "notfound": (
+        "<html><head><title>示例县民政局</title></head><body><div class='nav'><a href='/'>首页</a></div>"
+        "<div class='content'><p>对不起，您访问的页面不存在或已被删除！</p><p><a href='/'>返回首页</a></p></div>"
+        "<div class='footer'>主办单位：示例县民政局</div></body></html>"
+    ),
+    "waf": (
+        "<html><head><title>访问拦截</title></head><body><div class='box'><h2>您的请求已被拦截</h2>"
+        "<p>当前访问疑似存在安全威胁，已被网站防火墙拦截。事件编号：20240506-7731</p></div></body></html>"
+    ),
+    "upkeep": (
+        "<html><head><title>示例县民政局</title></head><body><div id='main'><p>网站正在升级维护，"
+        "预计于2024年5月7日8时恢复访问，给您带来不便敬请谅解。</p></div></body></html>"
+    ),
+    "stock": "<html><head><title>404 Not Found</title></head><body><center><h1>404 Not Found</h1></center><hr><center>nginx/1.20.1 (2024 build 31)</center></body></html>",
+}
+
 
 class Site:
     def __init__(self) -> None:
@@ -65,7 +84,7 @@ class Site:
                         self.send_response(304)
                         self.end_headers()
                         return
-                    body = (ARTICLE.format(n=n) if kind == "good" else CHALLENGE).encode()
+                    body = (ARTICLE.format(n=n) if kind == "good" else NOTICES.get(kind, CHALLENGE)).encode()
                 else:
                     self.send_response(404)
                     self.send_header("content-length", "0")
@@ -146,6 +165,31 @@ def test_a_challenge_page_fails_the_page_keeps_its_facts_and_is_retried(tmp_path
         assert (third.not_modified, third.failed) == (1, 0)
         assert con.execute("select count(*) from fetch_failure").fetchone()[0] == 0
         assert _facts(con) == [("social_work_stations", "320722", 31.0)]
+
+
+@pytest.mark.parametrize(
+    ("kind", "says"),
+    [
+        ("notfound", "访问的页面不存在"),
+        ("waf", "请求已被拦截"),
+        ("upkeep", "网站正在升级维护"),
+        ("stock", "404 Not Found"),
+    ],
+)
+def test_an_error_or_block_page_with_text_fails_the_page_and_keeps_its_facts(tmp_path, site, kind, says):
+    raw = RawZone(tmp_path / "raw")
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        _night(con, site, raw, "r1")
+        site.answer = (kind, 0)
+        second = _night(con, site, raw, "r2")
+        assert (second.fetched, second.failed, second.parsed, second.facts) == (0, 1, 0, 0)
+        (issue,) = second.failures
+        assert issue.stage == "parse" and issue.status == "200" and says in issue.reason
+        # not read as the article: its bulletin, title and facts are the article's still
+        assert _facts(con) == [("social_work_stations", "320722", 31.0)]
+        assert con.execute("select title from bulletin").fetchall() == [("示例县社会工作简报",)]
+        assert con.execute("select check_name from quarantine").fetchall() == [("error_page",)]
+        assert con.execute("select url_key, stage from fetch_failure").fetchall() == [("/a1.html", "parse")]
 
 
 def test_a_new_page_that_cannot_be_read_is_a_failure_not_a_success(tmp_path, site):

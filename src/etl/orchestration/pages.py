@@ -12,6 +12,7 @@ from etl.extract.facts import Extraction, extract
 from etl.extract.region_resolution import UNPLACED_REASONS
 from etl.models import Bulletin, BulletinRef, Fact, Source, SourceBatch, url_key
 from etl.parse.document import Selectors, Undecodable, read_document
+from etl.parse.errorpage import ErrorPage
 from etl.parse.html import NothingToRead, ParsedPage, ParseError, to_bulletins
 
 
@@ -36,9 +37,14 @@ def parse_page(
     except ParseError as e:
         if not isinstance(e, NothingToRead):
             batch.unreadable[ref.url] = str(e)
-        quarantine_page(
-            batch, "parse", "decode" if isinstance(e, Undecodable) else "main_text", ref.url, e, digest
+        check = (
+            "decode"
+            if isinstance(e, Undecodable)
+            else "error_page"
+            if isinstance(e, ErrorPage)
+            else "main_text"
         )
+        quarantine_page(batch, "parse", check, ref.url, e, digest)
         return [], getattr(e, "encoding", ""), None
     batch.unreadable.pop(ref.url, None)  # an earlier version of it could not be read, this one can
     bulletins = to_bulletins(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from etl.fetch.charset import decode, garbled
 from etl.parse.docx import DOCX_TYPE, is_docx, read_docx
+from etl.parse.errorpage import error_page, refuse_error_page, title_notice
 from etl.parse.html import ParsedPage, ParseError, parse_html, text_title
 from etl.reference.dates import parse_date
 
@@ -77,7 +78,12 @@ def read_document(
                 f"{bad} of {len(text)} characters could not be decoded as {used} (charset wrong or mixed); {fix}"
             )
         if kind == "html":
-            return parse_html(text, selectors.title, selectors.date, selectors.body), used
+            try:
+                page = parse_html(text, selectors.title, selectors.date, selectors.body)
+            except ParseError as e:
+                notice = title_notice(text)  # what an error page with no text to read says of itself
+                raise e if notice is None else error_page(notice) from e
+            return refuse_error_page(page), used
     except ParseError as e:
         e.encoding = used  # type: ignore[attr-defined]  # the raw page still records how it decodes
         raise
