@@ -10,7 +10,7 @@ import hashlib
 import json
 import threading
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
@@ -170,7 +170,7 @@ def _rss() -> str:
     )
 
 
-def _json_list(page: int) -> str:
+def _json_list(page: int, epoch: bool = False) -> str:
     ps = posts("json")
     rows = [
         {
@@ -180,6 +180,17 @@ def _json_list(page: int) -> str:
             "pubDate": f"{p.published} 10:00:00",
             "channel": "通知公告",
             "bodyHtml": p.body_html,
+        }
+        if not epoch
+        else {
+            # an id that is a number in the range of timestamps too, and the time in milliseconds at 00:30 in
+            # Beijing (the day before in UTC)
+            "id": 1_700_000_000 + p.n,
+            "title": p.title,
+            "url": p.path,
+            "publishTime": int(
+                datetime.combine(p.published, time(0, 30), timezone(timedelta(hours=8))).timestamp() * 1000
+            ),
         }
         for p in ps[(page - 1) * PER_PAGE : page * PER_PAGE]
     ]
@@ -260,6 +271,12 @@ class CmsSites:
             return _rss().encode(), "application/rss+xml; charset=utf-8", 200
         if path == "/api/list":
             return _json_list(int(q.get("page", 1))).encode(), "application/json; charset=utf-8", 200
+        if path == "/api/epoch":
+            return (
+                _json_list(int(q.get("page", 1)), epoch=True).encode(),
+                "application/json; charset=utf-8",
+                200,
+            )
         if path in articles:
             p, city = articles[path]
             return _article(p, city).encode(), html, 200

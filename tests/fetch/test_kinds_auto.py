@@ -136,3 +136,11 @@ def test_hanweb_proxy_pages_ask_for_the_next_records():
     proxy = hanweb.proxy_url(page, "http://h/col/col9/index.html")
     assert proxy == "http://h/module/web/jpage/dataproxy.jsp?page=1&columnid=9"
     assert hanweb.proxy_page(proxy, 46, 90, 15).endswith("columnid=9&startrecord=46&endrecord=90&perpage=15")
+
+
+def test_a_json_list_dated_by_millisecond_timestamps_is_read_in_china_time(site):
+    src = parse_source(entry(site, "json") | {"list_url": site.base + "/api/epoch?page=1"}, "test")
+    found = run(src)
+    assert found.failures == [] and found.family == "json"
+    # dated by publishTime (00:30 in Beijing: the day before in UTC), not by the id, a number in range too
+    assert [(r.url, r.title, r.published) for r in found.refs] == truth(site, "json")

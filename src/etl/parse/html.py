@@ -17,7 +17,7 @@ from selectolax.lexbor import LexborNode as Node
 from etl.fetch.pager import trs_pager
 from etl.models import Bulletin, bulletin_id
 from etl.parse.articles import split_articles
-from etl.reference.dates import parse_date
+from etl.reference.dates import fold_date_chars, parse_date
 from etl.reference.regions import load_gazetteer
 
 TEMPLATE_BODY_SELECTORS = (
@@ -126,7 +126,7 @@ def parse_html(
             _meta(tree, 'meta[name="PubDate"], meta[name="pubdate"], meta[property="article:published_time"]')
         )
     if published is None:
-        m = _PUBLISHED_LABEL.search(tree.body.text(separator=" ") if tree.body else "")
+        m = _PUBLISHED_LABEL.search(fold_date_chars(tree.body.text(separator=" ")) if tree.body else "")
         published = parse_date(m.group(1)) if m else None
     base = tree.css_first("head base[href]")
     base_href = (base.attributes.get("href") or "").strip() if base is not None else ""

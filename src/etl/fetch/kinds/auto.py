@@ -20,7 +20,7 @@ from etl.fetch.kinds import hanweb, json_api, links, rss
 from etl.fetch.kinds.base import Discovery, Kind, ListPage, ListReader, follow, take_page
 from etl.fetch.urls import join_url
 from etl.models import BulletinRef, PageIssue, Window
-from etl.reference.dates import parse_date
+from etl.reference.dates import epoch_date, parse_date
 
 if TYPE_CHECKING:
     from etl.fetch.sources import Source
@@ -42,6 +42,7 @@ _BODY_NAMES = (
     "body",
 )
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_DATE_NAME = re.compile(r"date|time|pub|day|created|modified|issued", re.I)
 
 
 async def discover(source: Source, reader: ListReader, window: Window) -> Discovery:
@@ -192,13 +193,22 @@ def json_fields(data: Any) -> tuple[str, tuple[str, str, str, str | None]] | Non
         def dateish(v: object) -> bool:
             return isinstance(v, str | int) and parse_date(str(v)) is not None
 
+        def timestamp(v: object) -> bool:
+            return epoch_date(v) is not None
+
         link = _pick(keys, _LINK_NAMES, lambda k: share(urlish, k) >= 0.5) or next(
             (k for k in keys if share(urlish, k) >= 0.8), None
         )
-        dated = [k for k in keys if k != link and share(dateish, k) >= 0.5]
+        # a number is a timestamp only under a name that says so: ids and counts are numbers too
+        dated = [
+            k
+            for k in keys
+            if k != link
+            and (share(dateish, k) >= 0.5 or (_DATE_NAME.search(k) and share(timestamp, k) >= 0.5))
+        ]
         if link is None or not dated:
             continue
-        when = next((k for k in dated if re.search(r"date|time|pub|day", k, re.I)), dated[0])
+        when = next((k for k in dated if _DATE_NAME.search(k)), dated[0])
         textual = [k for k in keys if k not in (link, when) and share(lambda v: isinstance(v, str), k) >= 0.5]
         title = _pick(textual, _TITLE_NAMES, lambda k: True) or max(
             textual,

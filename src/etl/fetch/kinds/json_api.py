@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from etl.fetch.kinds.base import Discovery, Field, Kind, ListReader, take_page, with_param
 from etl.fetch.urls import join_url
 from etl.models import BulletinRef, PageIssue, Window
-from etl.reference.dates import parse_date
+from etl.reference.dates import epoch_date, parse_date
 
 if TYPE_CHECKING:
     from etl.fetch.sources import Source
@@ -24,7 +24,12 @@ FIELDS = (
     ),
     Field("link_field", str, "url", "the item's article URL (absolute or relative to `list_url`)"),
     Field("title_field", str, "title", "the item's title"),
-    Field("date_field", str, "date", "the item's publication date (any form `2024-06-03`, `2024年6月3日`)"),
+    Field(
+        "date_field",
+        str,
+        "date",
+        "the item's publication date (`2024-06-03`, `2024年6月3日`, or a Unix time in s or ms, read in China time)",
+    ),
     Field(
         "body_field", str, None, "the item's article HTML, when the API gives it (the article is not fetched)"
     ),
@@ -54,7 +59,7 @@ def item_ref(
         source.id,
         target,
         str(item.get(title, "") or "").strip(),
-        parse_date(str(item.get(when_field, "") or "")),
+        parse_date(str(item.get(when_field, "") or "")) or epoch_date(item.get(when_field)),
         inline if isinstance(inline, str) and inline.strip() else None,
     )
 
