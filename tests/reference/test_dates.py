@@ -62,3 +62,21 @@ def test_a_full_width_date_line_dates_the_page():
 )
 def test_epoch_date(value, expected):
     assert epoch_date(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Thu, 02 May 2024 16:30:00 GMT", date(2024, 5, 3)),  # 00:30 on 3 May in Beijing
+        ("Fri, 03 May 2024 08:00:00 +0800", date(2024, 5, 3)),
+        ("2024-05-02T16:30:00Z", date(2024, 5, 3)),
+        ("2024-05-03T23:30:00+08:00", date(2024, 5, 3)),
+        ("2024-05-03 10:00:00", date(2024, 5, 3)),
+        ("2024年5月3日", date(2024, 5, 3)),
+        ("soon", None),
+    ],
+)
+def test_a_feed_item_is_dated_in_china_time(value, expected):
+    from etl.fetch.kinds.base import feed_date
+
+    assert feed_date(value) == expected

@@ -70,7 +70,7 @@ def _han(m: re.Match[str]) -> date | None:
 
 
 # China Standard Time: a bulletin published at 00:30 in Beijing is dated that day, not the day before in UTC
-_CST = timezone(timedelta(hours=8))
+CHINA = timezone(timedelta(hours=8))
 _EPOCH_DIGITS = re.compile(r"\d{10}(?:\d{3})?")
 # 2000-01-01 .. 2100-01-01 in seconds since the epoch
 _EPOCH_RANGE = (946_684_800, 4_102_444_800)
@@ -88,4 +88,4 @@ def epoch_date(value: object) -> date | None:
     seconds = value / 1000 if value >= 100_000_000_000 else value
     if not _EPOCH_RANGE[0] <= seconds < _EPOCH_RANGE[1]:
         return None
-    return datetime.fromtimestamp(seconds, _CST).date()
+    return datetime.fromtimestamp(seconds, CHINA).date()

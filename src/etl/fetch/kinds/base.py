@@ -7,7 +7,7 @@ import email.utils
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -18,7 +18,7 @@ from etl.fetch.rawzone import RawZone
 from etl.fetch.robots import Robots, is_unreachable
 from etl.fetch.urls import page_base
 from etl.models import BulletinRef, FetchMemory, PageIssue, SiteDocument, Window
-from etl.reference.dates import parse_date
+from etl.reference.dates import CHINA, parse_date
 
 if TYPE_CHECKING:
     from etl.fetch.sources import Source
@@ -161,12 +161,20 @@ def with_param(url: str, name: str, value: int) -> str:
 
 
 def feed_date(value: str | None) -> date | None:
+    """A feed item's date (RFC 822 in RSS, RFC 3339 in Atom), in China time when the time says its offset: an
+    item stamped ``Thu, 02 May 2024 16:30:00 GMT`` was published on 3 May in Beijing."""
     if not value:
         return None
+    value = value.strip()
+    when: datetime | None = None
     try:
-        return email.utils.parsedate_to_datetime(value).date()
+        when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
-        return parse_date(value)
+        try:
+            when = datetime.fromisoformat(value)
+        except ValueError:
+            return parse_date(value)
+    return (when.astimezone(CHINA) if when.tzinfo is not None else when).date()
 
 
 def take_page(refs: Iterable[BulletinRef], window: Window, seen: set[str], out: Discovery) -> str | None:
