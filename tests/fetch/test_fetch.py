@@ -108,3 +108,16 @@ def test_unexpected_content_type(server):
 def test_user_agent_names_the_project(server):
     fetch(server, "/ok")
     assert server.seen_headers["/ok"][0]["User-Agent"].startswith("bulletin-etl/")
+
+
+@pytest.mark.parametrize("zone", [" GMT", " -0000", ""])
+def test_a_retry_after_date_is_read_as_gmt_whether_or_not_it_says_so(zone):
+    import email.utils
+    from datetime import UTC, datetime, timedelta
+
+    from etl.fetch.client import _retry_after
+
+    later = datetime.now(UTC) + timedelta(seconds=90)
+    value = email.utils.format_datetime(later.replace(tzinfo=None)).removesuffix(" -0000") + zone
+    assert 80 <= _retry_after(value) <= 90
+    assert _retry_after("Fri, 03 May 2024 08:00:00" + zone) == 0.0  # a date gone by: no wait
