@@ -122,3 +122,11 @@ def test_hidden_text_is_dropped_before_the_main_text_is_read():
     text = parse_html(html).text
     assert "连云港市建成社工站101个" in text
     assert not any(w in text for w in ("南京", "苏州", "无锡", "常州"))
+
+
+@pytest.mark.parametrize(
+    "label", ["euc-cn", "GB_2312", "gb-2312", "windows-936", "ms936", "x-euc-cn", "csgb2312"]
+)
+def test_every_label_of_gb2312_and_gbk_reads_as_gb18030(label):
+    text = "王喆、李堃两位社工服务群众三千人次。" * 3  # 喆 and 堃 are GBK's, not GB2312's
+    assert decode(text.encode("gb18030"), f"text/html; charset={label}") == (text, "gb18030")

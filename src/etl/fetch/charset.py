@@ -16,31 +16,36 @@ import chardet
 _META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
 _XML_DECL = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_\-]+)["']""", re.IGNORECASE)
 _HEADER = re.compile(r"charset\s*=\s*\"?([A-Za-z0-9_\-]+)", re.IGNORECASE)
-# GB2312 and GBK read as GB18030, their superset; HZ (hz-gb-2312) is not one of them: a 7-bit encoding
-# (~{...~}), decoded by its own codec
 # What detection may choose: Chinese pages are GB (GB2312/GBK/GB18030), Big5 (traditional-character copies),
 # HZ or Unicode.
 _CHINESE = frozenset(
     {"gb18030", "big5", "big5hkscs", "cp950", "hz", "utf-8", "utf-16", "utf-16-le", "utf-16-be"}
 )
-_SUPERSET = {
-    "gb2312": "gb18030",
-    "gbk": "gb18030",
-    "cp936": "gb18030",
-    "x-gbk": "gb18030",
-}
+# GB2312 and GBK, by every label pages give them (the WHATWG Encoding Standard's for GBK, and the spellings of
+# hand-written templates), read as GB18030, their superset: a page declaring gb2312 uses GBK's characters
+# (喆, 堃, 镕) all the same. HZ (hz-gb-2312) is not one of them: a 7-bit encoding (~{...~}), with its own codec.
+_GB_LABELS = frozenset(
+    {
+        "chinese", "csgb2312", "csiso58gb231280", "gb2312", "gb_2312", "gb_2312-80", "gb-2312", "gb2312-80",
+        "gbk", "iso-ir-58", "x-gbk", "cp936", "ms936", "windows-936", "euc-cn", "x-euc-cn", "euccn",
+    }
+)  # fmt: skip
+# codecs Python would otherwise pick for a GB label: each narrower than GB18030
+_GB_CODECS = frozenset({"gb2312", "gbk", "gb18030"})
 
 
 def canonical(name: str | None) -> str | None:
     """Python codec name for a declared charset, widening GB2312/GBK to GB18030; None if unknown."""
     if not name:
         return None
-    name = name.strip().lower()
-    name = _SUPERSET.get(name, name)
+    name = name.strip().strip("\"'").lower()
+    if name in _GB_LABELS:
+        return "gb18030"
     try:
-        return codecs.lookup(name).name if name not in ("gb18030",) else "gb18030"
+        codec = codecs.lookup(name).name
     except LookupError:
         return None
+    return "gb18030" if codec in _GB_CODECS else codec
 
 
 def sniff(body: bytes, content_type: str | None = None, hint: str | None = None) -> tuple[str, str]:
