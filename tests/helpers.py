@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
 import socket
+import subprocess
+import sys
+import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -76,6 +82,31 @@ def dead_site_registry(tmp_path: Path) -> Path:
 
 
 def cli_env(tmp_path: Path) -> dict[str, str]:
-    """The environment of an ``etl`` command run as a user runs it: its own home, no Prefect server set."""
+    """The environment of an ``etl`` command run as a user runs it: its own home, no Prefect server set. The
+    home holds a Prefect database already created and migrated, as every run after a machine's first finds it
+    (tests/orchestration/test_prefect_server.py starts from an empty home): migrating a new one costs each
+    command's temporary server ~8 s."""
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    return env | {"ETL_HOME": str(tmp_path / "home"), "PREFECT_HOME": str(tmp_path / "home" / "prefect")}
+    home = tmp_path / "home" / "prefect"
+    if not home.exists():
+        home.mkdir(parents=True)
+        for f in _migrated_prefect_home().iterdir():
+            shutil.copy2(f, home / f.name)
+    return env | {"ETL_HOME": str(tmp_path / "home"), "PREFECT_HOME": str(home)}
+
+
+@functools.cache
+def _migrated_prefect_home() -> Path:
+    """A PREFECT_HOME whose database Prefect's temporary server created and migrated, once per test session."""
+    home = Path(tempfile.mkdtemp(prefix="etl-test-prefect-db-"))
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    code = (
+        "from etl.settings import configure_prefect_env\nconfigure_prefect_env()\n"
+        "from etl.orchestration.server import TemporaryServer\n"
+        "s = TemporaryServer()\ns.start()\ns.wait_ready()\ns.stop()"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | {"PREFECT_HOME": str(home)}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)
+    if not (home / "prefect.db").is_file():
+        raise RuntimeError(f"Prefect's temporary server left no database in {home}")
+    return home
