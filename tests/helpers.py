@@ -89,10 +89,15 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     home = tmp_path / "home" / "prefect"
     if not home.exists():
-        home.mkdir(parents=True)
-        for f in _migrated_prefect_home().iterdir():
-            shutil.copy2(f, home / f.name)
+        seed_prefect_home(home)
     return env | {"ETL_HOME": str(tmp_path / "home"), "PREFECT_HOME": str(home)}
+
+
+def seed_prefect_home(home: Path) -> None:
+    """Make ``home`` a PREFECT_HOME holding a created and migrated Prefect database."""
+    home.mkdir(parents=True, exist_ok=True)
+    for f in _migrated_prefect_home().iterdir():
+        shutil.copy2(f, home / f.name)
 
 
 @functools.cache

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from etl.warehouse.database import connect
+from tests.helpers import seed_prefect_home
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFECT = str(Path(sys.executable).parent / "prefect")
@@ -76,6 +77,8 @@ def stack(tmp_path, demo_sources):
     base = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     base.update({"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
     port = free_port()
+    # the server's database already created and migrated, as a team's server has it after its first start
+    seed_prefect_home(tmp_path / "server-home")
     server_env = {
         **base,
         "PREFECT_HOME": str(tmp_path / "server-home"),
