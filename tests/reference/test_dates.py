@@ -80,3 +80,11 @@ def test_a_feed_item_is_dated_in_china_time(value, expected):
     from etl.fetch.kinds.base import feed_date
 
     assert feed_date(value) == expected
+
+
+def test_a_page_s_published_time_is_its_date_in_china():
+    page = parse_html(
+        "<html><head><meta property='article:published_time' content='2024-05-02T16:30:00Z'></head><body>"
+        "<div class='TRS_Editor'><p>全市建成社工站12个，运行良好。</p></div></body></html>"
+    )
+    assert page.published == date(2024, 5, 3)

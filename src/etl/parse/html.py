@@ -17,7 +17,7 @@ from selectolax.lexbor import LexborNode as Node
 from etl.fetch.pager import trs_pager
 from etl.models import Bulletin, bulletin_id
 from etl.parse.articles import split_articles
-from etl.reference.dates import fold_date_chars, parse_date
+from etl.reference.dates import fold_date_chars, parse_date, stamp_date
 from etl.reference.regions import load_gazetteer
 
 TEMPLATE_BODY_SELECTORS = (
@@ -122,7 +122,7 @@ def parse_html(
     )
     published = parse_date(_first_text(tree, date_selector)) if date_selector else None
     if published is None:
-        published = parse_date(
+        published = stamp_date(
             _meta(tree, 'meta[name="PubDate"], meta[name="pubdate"], meta[property="article:published_time"]')
         )
     if published is None:

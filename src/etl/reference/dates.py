@@ -89,3 +89,15 @@ def epoch_date(value: object) -> date | None:
     if not _EPOCH_RANGE[0] <= seconds < _EPOCH_RANGE[1]:
         return None
     return datetime.fromtimestamp(seconds, CHINA).date()
+
+
+def stamp_date(value: str | None) -> date | None:
+    """The date (in China) of a timestamp that gives its offset (``2024-05-02T16:30:00Z``, as an
+    ``article:published_time`` meta or an Atom feed writes it), else :func:`parse_date` of ``value``."""
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return parse_date(value)
+    return (when.astimezone(CHINA) if when.tzinfo is not None else when).date()

@@ -7,7 +7,7 @@ import email.utils
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -18,7 +18,7 @@ from etl.fetch.rawzone import RawZone
 from etl.fetch.robots import Robots, is_unreachable
 from etl.fetch.urls import page_base
 from etl.models import BulletinRef, FetchMemory, PageIssue, SiteDocument, Window
-from etl.reference.dates import CHINA, parse_date
+from etl.reference.dates import CHINA, stamp_date
 
 if TYPE_CHECKING:
     from etl.fetch.sources import Source
@@ -165,15 +165,10 @@ def feed_date(value: str | None) -> date | None:
     item stamped ``Thu, 02 May 2024 16:30:00 GMT`` was published on 3 May in Beijing."""
     if not value:
         return None
-    value = value.strip()
-    when: datetime | None = None
     try:
-        when = email.utils.parsedate_to_datetime(value)
+        when = email.utils.parsedate_to_datetime(value.strip())
     except (TypeError, ValueError):
-        try:
-            when = datetime.fromisoformat(value)
-        except ValueError:
-            return parse_date(value)
+        return stamp_date(value)
     return (when.astimezone(CHINA) if when.tzinfo is not None else when).date()
 
 
