@@ -57,3 +57,22 @@ def configure_prefect_env() -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_UI_ENABLED", "false")
+    direct_loopback()
+
+
+_PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def direct_loopback(environ: dict[str, str] | None = None) -> None:
+    """With a proxy configured, add this machine's addresses to NO_PROXY: Prefect's client talks to the
+    temporary API server on 127.0.0.1, which the proxy cannot reach (every command would fail at its first API
+    call behind an office's proxy)."""
+    env = os.environ if environ is None else environ
+    if not any(env.get(v) for v in _PROXY_VARS):
+        return
+    for var in ("NO_PROXY", "no_proxy"):
+        have = [h.strip() for h in env.get(var, "").split(",") if h.strip()]
+        if "*" in have:
+            continue
+        env[var] = ",".join(have + [h for h in _LOOPBACK if h not in have])

@@ -92,6 +92,11 @@ def sendable_header(value: str | None) -> str | None:
     return value
 
 
+# This machine's addresses: never through a proxy (a browser's implicit bypass of loopback). An office's proxy
+# cannot reach a site served on 127.0.0.1 (the demo's, a test's, a local mirror's).
+LOOPBACK_PATTERNS = ("all://127.0.0.1", "all://localhost", "all://[::1]")
+
+
 class Fetcher:
     """One per source batch: holds the httpx client. Per-host limits live in ``gates``, by default shared by every
     fetcher of the process (see etl.hostgate), so that batches running side by side stay polite together."""
@@ -119,6 +124,9 @@ class Fetcher:
             headers={"User-Agent": s.user_agent, "Accept-Encoding": "gzip, deflate"},
             # The per-host gates bound concurrency; a global pool limit would make queued requests time out.
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
+            # the machine's proxy (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY) is used, as by any client
+            # there, except for this machine's own addresses, which no proxy can reach
+            mounts=dict.fromkeys(LOOPBACK_PATTERNS),
         )
         return self
 
