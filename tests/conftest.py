@@ -19,6 +19,11 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 import pytest  # noqa: E402
 
+from etl.settings import direct_loopback  # noqa: E402
+
+# on a machine behind a proxy, the test servers on 127.0.0.1 (Prefect's harness among them) are reached directly
+direct_loopback()
+
 
 @pytest.fixture(scope="session")
 def prefect_harness():
