@@ -130,3 +130,24 @@ def test_hidden_text_is_dropped_before_the_main_text_is_read():
 def test_every_label_of_gb2312_and_gbk_reads_as_gb18030(label):
     text = "王喆、李堃两位社工服务群众三千人次。" * 3  # 喆 and 堃 are GBK's, not GB2312's
     assert decode(text.encode("gb18030"), f"text/html; charset={label}") == (text, "gb18030")
+
+
+@pytest.mark.parametrize(
+    "ctype", ["text/plain", "text/plain; charset=utf-8", "application/octet-stream", None]
+)
+def test_a_page_served_under_the_wrong_type_is_read_as_the_page_it_is(ctype):
+    from etl.parse.document import read_document
+
+    html = (
+        "\ufeff<!DOCTYPE html><html><head><title>简报</title></head><body><div class='nav'>首页 邻市社工站99个</div>"
+        "<div class='TRS_Editor'><p>示例县已建成社工站9个。</p></div></body></html>"
+    )
+    page, _ = read_document(html.encode(), ctype, name="t20240503_1.shtml")
+    assert page.text == "示例县已建成社工站9个。"  # not the markup, not the navigation
+
+
+def test_plain_text_and_binary_stay_what_they_are():
+    from etl.parse.document import media_type
+
+    assert media_type("全市建成社工站9个。<b>注</b>".encode(), "text/plain") == "text"
+    assert media_type(b"\x00\x01GIF89a", "application/octet-stream") == "binary"

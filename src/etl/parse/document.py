@@ -4,6 +4,7 @@ re-parse and ``etl extract`` alike, so that a page reads the same whichever of t
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass
 
 from etl.fetch.charset import decode, garbled
@@ -24,6 +25,9 @@ class Selectors:
     body: str | None = None
 
 
+_HTML_HEADS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<meta")
+
+
 def media_type(body: bytes, content_type: str | None, name: str = "") -> str:
     """html | text | pdf | docx | binary, from the content type, else the file name, else the body's first bytes."""
     ct = (content_type or "").split(";", 1)[0].strip().lower()
@@ -31,19 +35,21 @@ def media_type(body: bytes, content_type: str | None, name: str = "") -> str:
         return "pdf"
     if ct == DOCX_TYPE or is_docx(body):
         return "docx"
-    if ct == "application/octet-stream":
-        return "binary"
     if ct in ("text/html", "application/xhtml+xml"):
         return "html"
+    # a server that does not know .shtml or .jsp calls its pages text/plain or octet-stream: a body that opens as
+    # a web page is one (read as text, its markup would reach the extractor; refused, its bulletin is lost)
+    head = body[:512].removeprefix(codecs.BOM_UTF8).lstrip().lower()
+    if head.startswith(_HTML_HEADS):
+        return "html"
+    if ct == "application/octet-stream":
+        return "binary"
     if ct == "text/plain":
         return "text"
     lower = name.lower()
     if lower.endswith((".html", ".htm", ".shtml")):
         return "html"
-    if lower.endswith(".txt"):
-        return "text"
-    head = body[:512].lstrip().lower()
-    return "html" if head.startswith((b"<!doctype", b"<html", b"<head", b"<body", b"<meta")) else "text"
+    return "text"
 
 
 def read_document(
