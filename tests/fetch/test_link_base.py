@@ -70,6 +70,16 @@ PAGES = {
         head="<base href='/upload/2024/'>",
     ),
     "/upload/2024/annex2.docx": make_docx(["志愿服务统计表", "全市注册志愿者1.2万人。"]),
+    # a column whose links open their articles by script, as some CMSs write them
+    "/script/list.html": (
+        "<html><body><ul class='list'>"
+        "<li><a href='javascript:void(0)' onclick=\"openDoc('./202407/t20240705_5.html')\">关于养老服务工作情况的通报</a>"
+        "<span>2024-07-05</span></li>"
+        "<li><a href=\"javascript:window.open('/script/202407/t20240704_6.html','_blank')\">关于儿童福利工作情况的通报</a>"
+        "<span>2024-07-04</span></li>"
+        "<li><a href='javascript:show(42)'>关于婚姻登记工作情况的通报</a><span>2024-07-03</span></li>"
+        "</ul></body></html>"
+    ).encode(),
     "/list.html": column(
         [
             ("/old/t20240702_7.html", "社会工作年度情况", "2024-07-02"),
@@ -142,6 +152,16 @@ def test_a_column_answered_from_its_folder_resolves_its_items_and_pager_there(si
         "/tzgg/202406/t20240611_4.html",
     ]
     assert "/tzgg/index_1.html" in Handler.hits and "/index_1.html" not in Handler.hits
+
+
+@pytest.mark.parametrize("kind", [{}, {"kind": "html_list", "item_selector": "ul.list li"}])
+def test_links_that_open_their_article_by_script_are_followed_where_a_click_lands(site, kind):
+    found = discover_source(source(site, "/script/list.html", **kind), WINDOW, SETTINGS)
+    # the third link's script names no page: it is not guessed at
+    assert [r.url.removeprefix(site.base) for r in found.refs] == [
+        "/script/202407/t20240705_5.html",
+        "/script/202407/t20240704_6.html",
+    ]
 
 
 def test_a_hand_configured_column_resolves_there_too(site):

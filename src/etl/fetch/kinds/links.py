@@ -106,6 +106,21 @@ def _item_of(anchor: Node) -> Node:
     return parent if parent is not None and parent.tag in _INLINE_CONTAINERS else anchor
 
 
+# A page address quoted in a link's script (javascript:openArticle('/a/t1.html'), onclick="window.open('…')"):
+# where a reader who clicks lands. Only a path or same-scheme URL ending like a page, so that a script's other
+# strings (an id, a target name) are never taken for one.
+_SCRIPT_TARGET = re.compile(
+    r"""["']((?:https?://[^"'\s]+|\.{0,2}/[^"'\s]*)\.(?:s?html?|jsp|aspx?|php)(?:\?[^"'\s]*)?)["']""", re.I
+)
+
+
+def script_target(href: str, onclick: str) -> str:
+    """The page a script link opens: the one page address quoted in its ``javascript:`` href or ``onclick``, or
+    "" when there is none or more than one (which of them the script opens is not for us to guess)."""
+    found = {m.group(1) for m in _SCRIPT_TARGET.finditer(f"{href} {onclick}")}
+    return found.pop() if len(found) == 1 else ""
+
+
 def _signature(item: Node) -> str:
     """Where an item sits: its tag under its parents' tags and classes; the items of one list share it."""
     parts = [item.tag or ""]
@@ -131,9 +146,11 @@ def candidates(html: str, page_url: str, allowed_hosts: tuple[str, ...]) -> dict
     groups: dict[str, list[Item]] = {}
     seen: set[tuple[str, str]] = set()  # per group: a sidebar repeating the list's links does not take them
     page = page_url.split("#", 1)[0]
-    for a in tree.css("a[href]"):
+    for a in tree.css("a[href], a[onclick]"):
         href = (a.attributes.get("href") or "").strip()
-        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+        if not href or href.startswith(("#", "javascript:")):
+            href = script_target(href, a.attributes.get("onclick") or "")
+        if not href or href.startswith(("mailto:", "tel:")):
             continue
         joined = join_url(page_url, href)
         if joined is None:
