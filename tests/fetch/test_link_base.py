@@ -80,6 +80,11 @@ PAGES = {
         "<li><a href='javascript:show(42)'>关于婚姻登记工作情况的通报</a><span>2024-07-03</span></li>"
         "</ul></body></html>"
     ).encode(),
+    # a column that moved: its old address answers the site's not-found page, with 200
+    "/moved/list.html": (
+        "<html><head><title>提示</title><script>var t=3;</script></head><body><div class='nav'><a href='/'>首页</a></div>"
+        "<p>抱歉，您访问的页面不存在或已被删除。</p></body></html>"
+    ).encode(),
     "/list.html": column(
         [
             ("/old/t20240702_7.html", "社会工作年度情况", "2024-07-02"),
@@ -162,6 +167,13 @@ def test_links_that_open_their_article_by_script_are_followed_where_a_click_land
         "/script/202407/t20240705_5.html",
         "/script/202407/t20240704_6.html",
     ]
+
+
+def test_a_column_address_that_answers_an_error_page_fails_saying_so(site):
+    found = discover_source(source(site, "/moved/list.html"), WINDOW, SETTINGS)
+    (failure,) = found.failures
+    assert "is the site's error, block or maintenance page" in failure.reason
+    assert "您访问的页面不存在" in failure.reason and "html_list" not in failure.reason
 
 
 def test_a_hand_configured_column_resolves_there_too(site):

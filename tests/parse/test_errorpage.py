@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from etl.parse.document import read_document
-from etl.parse.errorpage import ErrorPage, error_notice, title_notice
+from etl.parse.errorpage import ErrorPage
+from etl.reference.notices import error_notice, page_notice, title_notice
 
 
 @pytest.mark.parametrize(
@@ -61,3 +62,16 @@ def test_a_bulletin_is_read_whatever_its_length():
     )
     page, _ = read_document(html.encode(), "text/html; charset=utf-8")
     assert page.text == "示例县已建成社工站9个。"
+
+
+def test_a_list_page_is_no_notice_however_its_titles_read():
+    items = "".join(
+        f"<li><a href='/a/{i}.html'>关于第{i}批社会工作服务项目的公示</a> 2024-05-0{i % 9 + 1}</li>"
+        for i in range(20)
+    )
+    html = f"<html><head><title>通知公告</title></head><body><p>页面不存在的链接请反馈</p><ul>{items}</ul></body></html>"
+    assert page_notice(html) is None
+    assert (
+        page_notice("<html><head><title>404 Not Found</title></head><body><h1>404</h1></body></html>")
+        == "404 Not Found"
+    )

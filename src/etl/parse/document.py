@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 from etl.fetch.charset import decode, garbled
 from etl.parse.docx import DOCX_TYPE, is_docx, read_docx
-from etl.parse.errorpage import error_page, refuse_error_page, title_notice
+from etl.parse.errorpage import error_page, refuse_error_page
 from etl.parse.html import ParsedPage, ParseError, parse_html, text_title
 from etl.reference.dates import parse_date
+from etl.reference.notices import title_notice
 
 
 class Undecodable(ParseError):

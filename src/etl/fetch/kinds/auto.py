@@ -21,6 +21,7 @@ from etl.fetch.kinds.base import Discovery, Kind, ListPage, ListReader, follow, 
 from etl.fetch.urls import join_url
 from etl.models import BulletinRef, PageIssue, Window
 from etl.reference.dates import epoch_date, parse_date
+from etl.reference.notices import page_notice
 
 if TYPE_CHECKING:
     from etl.fetch.sources import Source
@@ -101,8 +102,12 @@ async def _html(
             if out.pages == 1 and not require_list:
                 out.stopped_because = "no bulletin list on the page (the feed was read)"
                 return
+            notice = page_notice(page.text)
             why = (
-                f'list page {page.url}: no run of dated same-site links found (set kind = "html_list" '
+                # a column moved or a site blocking us: the page says so, and the fix is not a selector
+                f"list page {page.url} is the site's error, block or maintenance page: it says {notice!r}"
+                if notice is not None
+                else f'list page {page.url}: no run of dated same-site links found (set kind = "html_list" '
                 "with item_selector)"
                 if out.pages == 1
                 else f"list page {page.url} has none of the items found on the first page"
