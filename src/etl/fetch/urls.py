@@ -35,12 +35,17 @@ _HEAD_END = re.compile(r"</head\s*>|<body[\s>]", re.IGNORECASE)
 _BASE_HREF = re.compile(r"""<base\s[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 
 
+def base_href(text: str) -> str:
+    """A page's ``<base href>`` as written (in its head), or ""."""
+    head = _HEAD_END.search(text, 0, 200_000)
+    m = _BASE_HREF.search(text, 0, head.start()) if head else None
+    return next((g for g in m.groups() if g is not None), "") if m else ""
+
+
 def page_base(text: str, url: str) -> str:
     """The address the relative links of the page answered at ``url`` (the final one, after redirects) resolve
     against, as a browser resolves them: its ``<base href>`` when it has a usable one, else ``url``."""
-    head = _HEAD_END.search(text, 0, 200_000)
-    m = _BASE_HREF.search(text, 0, head.start()) if head else None
-    return base_from(url, next((g for g in m.groups() if g is not None), "") if m else "")
+    return base_from(url, base_href(text))
 
 
 def base_from(url: str, base_href: str) -> str:

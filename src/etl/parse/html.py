@@ -15,6 +15,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
 from etl.fetch.pager import trs_pager
+from etl.fetch.urls import base_href
 from etl.models import Bulletin, bulletin_id
 from etl.parse.articles import split_articles
 from etl.reference.dates import fold_date_chars, parse_date, stamp_date
@@ -128,8 +129,6 @@ def parse_html(
     if published is None:
         m = _PUBLISHED_LABEL.search(fold_date_chars(tree.body.text(separator=" ")) if tree.body else "")
         published = parse_date(m.group(1)) if m else None
-    base = tree.css_first("head base[href]")
-    base_href = (base.attributes.get("href") or "").strip() if base is not None else ""
     continuations = _continuations(html, tree)  # pagers are noise, and go next
     for node in tree.css(_NOISE):
         node.decompose()
@@ -164,7 +163,7 @@ def parse_html(
         text=text,
         attachments=attachments,
         continuations=continuations,
-        base_href=base_href,
+        base_href=base_href(html),  # read as the fetcher reads a list page's
     )
 
 

@@ -100,4 +100,9 @@ def stamp_date(value: str | None) -> date | None:
         when = datetime.fromisoformat(value.strip())
     except ValueError:
         return parse_date(value)
+    return china_date(when)
+
+
+def china_date(when: datetime) -> date:
+    """The day ``when`` falls on in China; a time that gives no offset is taken as written."""
     return (when.astimezone(CHINA) if when.tzinfo is not None else when).date()

@@ -50,11 +50,17 @@ def error_notice(title: str, text: str) -> str | None:
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
+def html_title(html: str) -> str | None:
+    """A page's ``<title>`` (whitespace collapsed), or None when it has none."""
+    m = _TITLE.search(html[:20000])
+    return " ".join(m.group(1).split()) if m else None
+
+
 def title_notice(html: str) -> str | None:
     """:func:`error_notice` of a page that has no main text to read, by its ``<title>`` alone (a server's
     stock "404 Not Found" page is a title and a heading)."""
-    m = _TITLE.search(html[:20000])
-    return error_notice(" ".join(m.group(1).split()), "") if m else None
+    title = html_title(html)
+    return error_notice(title, "") if title is not None else None
 
 
 _TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[^>]+>", re.IGNORECASE | re.DOTALL)
@@ -63,6 +69,5 @@ _TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[^>]+>", re.IGNORE
 def page_notice(html: str) -> str | None:
     """:func:`error_notice` of a whole page, by its ``<title>`` and its visible text (a list page has no main
     text to pick out): what a column's address answers when the column has moved or the site blocks us."""
-    title = _TITLE.search(html[:20000])
     text = " ".join(_TAGS.sub(" ", html[:200_000]).split())
-    return error_notice(" ".join(title.group(1).split()) if title else "", text)
+    return error_notice(html_title(html) or "", text)

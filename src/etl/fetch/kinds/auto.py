@@ -102,16 +102,18 @@ async def _html(
             if out.pages == 1 and not require_list:
                 out.stopped_because = "no bulletin list on the page (the feed was read)"
                 return
-            notice = page_notice(page.text)
-            why = (
+            if (notice := page_notice(page.text)) is not None:
                 # a column moved or a site blocking us: the page says so, and the fix is not a selector
-                f"list page {page.url} is the site's error, block or maintenance page: it says {notice!r}"
-                if notice is not None
-                else f'list page {page.url}: no run of dated same-site links found (set kind = "html_list" '
-                "with item_selector)"
-                if out.pages == 1
-                else f"list page {page.url} has none of the items found on the first page"
-            )
+                why = (
+                    f"list page {page.url} is the site's error, block or maintenance page: it says {notice!r}"
+                )
+            elif out.pages == 1:
+                why = (
+                    f'list page {page.url}: no run of dated same-site links found (set kind = "html_list" '
+                    "with item_selector)"
+                )
+            else:
+                why = f"list page {page.url} has none of the items found on the first page"
             out.failures.append(PageIssue(page.url, "discover", why, "200"))
             out.stopped_because = why
             return

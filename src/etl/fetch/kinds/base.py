@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import email.utils
-import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,13 +17,11 @@ from etl.fetch.rawzone import RawZone
 from etl.fetch.robots import Robots, is_unreachable
 from etl.fetch.urls import page_base
 from etl.models import BulletinRef, FetchMemory, PageIssue, SiteDocument, Window
-from etl.reference.dates import CHINA, stamp_date
+from etl.reference.dates import china_date, stamp_date
+from etl.reference.notices import html_title
 
 if TYPE_CHECKING:
     from etl.fetch.sources import Source
-
-
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 
 
 @dataclass(frozen=True)
@@ -130,8 +127,7 @@ class ListReader:
         content_type = read.result.headers.get("content-type", "")
         text, _ = decode(read.body, content_type, src.encoding)
         if not out.page_title:
-            m = _TITLE.search(text[:20000])
-            out.page_title = " ".join(m.group(1).split()) if m else ""
+            out.page_title = html_title(text) or ""
         if read.document is not None:
             out.documents.append(read.document)
         return ListPage(url, text, content_type, page_base(text, read.result.final_url or url))
@@ -169,7 +165,7 @@ def feed_date(value: str | None) -> date | None:
         when = email.utils.parsedate_to_datetime(value.strip())
     except (TypeError, ValueError):
         return stamp_date(value)
-    return (when.astimezone(CHINA) if when.tzinfo is not None else when).date()
+    return china_date(when)
 
 
 def take_page(refs: Iterable[BulletinRef], window: Window, seen: set[str], out: Discovery) -> str | None:

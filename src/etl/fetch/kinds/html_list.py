@@ -9,7 +9,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
 from etl.fetch.kinds.base import Discovery, Field, Kind, ListReader, follow, take_page
-from etl.fetch.kinds.links import script_target
+from etl.fetch.kinds.links import link_href
 from etl.fetch.urls import join_url
 from etl.models import BulletinRef, PageIssue, Window
 from etl.reference.dates import parse_date
@@ -66,9 +66,7 @@ async def discover(source: Source, reader: ListReader, window: Window) -> Discov
 
 def _ref(source: Source, page_url: str, item: Node) -> BulletinRef | None:
     link = item.css_first(source.option("link_selector"))
-    href = (link.attributes.get("href") or "").strip() if link is not None else ""
-    if link is not None and (not href or href.startswith(("#", "javascript:"))):
-        href = script_target(href, link.attributes.get("onclick") or "")  # where a click lands
+    href = link_href(link) if link is not None else ""  # where a click lands
     if link is None or not href:
         return None
     when = None

@@ -114,10 +114,14 @@ _SCRIPT_TARGET = re.compile(
 )
 
 
-def script_target(href: str, onclick: str) -> str:
-    """The page a script link opens: the one page address quoted in its ``javascript:`` href or ``onclick``, or
-    "" when there is none or more than one (which of them the script opens is not for us to guess)."""
-    found = {m.group(1) for m in _SCRIPT_TARGET.finditer(f"{href} {onclick}")}
+def link_href(a: Node) -> str:
+    """Where a click on the link ``a`` lands: its ``href``, or for a script link (``javascript:…``, ``#`` or no
+    href, with an ``onclick``) the one page address its script quotes; "" when there is none or more than one
+    (which of them the script opens is not for us to guess)."""
+    href = (a.attributes.get("href") or "").strip()
+    if href and not href.startswith(("#", "javascript:")):
+        return href
+    found = {m.group(1) for m in _SCRIPT_TARGET.finditer(f"{href} {a.attributes.get('onclick') or ''}")}
     return found.pop() if len(found) == 1 else ""
 
 
@@ -147,9 +151,7 @@ def candidates(html: str, page_url: str, allowed_hosts: tuple[str, ...]) -> dict
     seen: set[tuple[str, str]] = set()  # per group: a sidebar repeating the list's links does not take them
     page = page_url.split("#", 1)[0]
     for a in tree.css("a[href], a[onclick]"):
-        href = (a.attributes.get("href") or "").strip()
-        if not href or href.startswith(("#", "javascript:")):
-            href = script_target(href, a.attributes.get("onclick") or "")
+        href = link_href(a)
         if not href or href.startswith(("mailto:", "tel:")):
             continue
         joined = join_url(page_url, href)
