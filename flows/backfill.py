@@ -39,10 +39,12 @@ from etl.orchestration.backfill import (
     interleave_by_host,
     parallel_from_politeness,
     plan,
+    read_by_another,
     record,
     record_empty,
 )
 from etl.orchestration.ingest import discover_source, fetch_refs
+from etl.orchestration.reader import reader_of
 from etl.orchestration.reparse import pages_by_month_of
 from etl.orchestration.reparse_pool import CHUNK_PAGES, ReparseTimes, reparse_window
 from etl.orchestration.runs import outcome, writer_slot
@@ -81,7 +83,8 @@ def load_partition(
         if discovery_error:  # the source's list was seen only in part: this month may hold more
             errors = "; ".join(e for e in (errors, f"discovery incomplete: {discovery_error}") if e)
         status = "failed" if stats.failed or discovery_error else "done"
-        record(con, part, run.mode, status, run.run_id, started, stats.fetched, stats.facts, errors)
+        reader = run.readers.get(part.source_id)
+        record(con, part, run.mode, status, run.run_id, started, stats.fetched, stats.facts, errors, reader)
     stats.source_id = part.name
     return stats
 
@@ -154,8 +157,9 @@ def backfill(
     check_arguments(start, end, max_parallel, sources, set(srcs), workers, chunk_pages)
     run_id = str(flow_run.id or uuid.uuid4())
     ids, mode, window = sorted(sources or srcs), "reparse" if reparse else "fetch", Window(start, end)
+    readers = {sid: reader_of(srcs[sid]) for sid in ids}
     run = BackfillRun(
-        str(db_path), str(settings.raw_dir_for(db_path)), mode, run_id, lock_timeout, writer_limit
+        str(db_path), str(settings.raw_dir_for(db_path)), mode, run_id, lock_timeout, writer_limit, readers
     )
     fetch_cfg = load_fetch_config(Path(registry))
     fetch_settings = replace(
@@ -163,7 +167,8 @@ def backfill(
     )
     with open_warehouse(db_path, lock_timeout) as con:
         bound_planning(con)
-        todo, skipped = plan(con, ids, start, end, mode, reprocess)
+        todo, skipped = plan(con, ids, start, end, mode, reprocess, readers)
+        stale = read_by_another(con, todo, mode, readers)
         # validators for conditional GETs: a re-parse sends none
         memory = {} if reparse else read_state(con, ids).memory
         counts = pages_by_month_of(con, ids, window) if reparse else {}
@@ -175,12 +180,12 @@ def backfill(
         work = assign_fetch(
             {sid: discover_task(srcs[sid], w, fetch_settings) for sid, w in spans.items()}, parts
         )
-    get_run_logger().info(work.summary(window, mode, skipped))
+    get_run_logger().info(work.summary(window, mode, skipped, len(stale)))
     if dry_run:
-        print("\n".join(dry_run_lines(work, skipped, reparse)))
+        print("\n".join(dry_run_lines(work, skipped, reparse, stale)))
         return [{"partition": p.name, "action": mode} for p in work.work]
     with closing(connect(db_path, lock_timeout)) as con:
-        record_empty(con, work.empty, mode, run.run_id, work.unseen)
+        record_empty(con, work.empty, mode, run.run_id, work.unseen, readers)
     stats: list[SourceStats] = list(work.faults)
     if reparse:
         with writer_slot(writer_limit, lock_timeout):

@@ -569,7 +569,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--reprocess",
         choices=["missing", "failed", "all"],
         default="missing",
-        help="which partitions to run: not yet done (default), failed ones, or all",
+        help="which partitions to run: not yet done (default; with --reparse, also those an earlier reader "
+        "did: other parser, extractor, lexicon or source settings), failed ones, or all",
     )
     sp.add_argument("--dry-run", action="store_true", help="print the partitions and what would be done")
     sp.add_argument(

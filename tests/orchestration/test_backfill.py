@@ -148,3 +148,45 @@ def test_planning_runs_within_its_own_budget_whatever_the_warehouse_allows(tmp_p
         bound_planning(con)
         assert con.execute("select current_setting('memory_limit')").fetchone() == ("122.0 MiB",)
         assert plan(con, ["a"], date(2024, 1, 1), date(2024, 2, 29), "reparse", "missing")[0]
+
+
+def test_a_reparse_month_is_done_for_the_reader_that_did_it_only(tmp_path):
+    """After an extractor improvement the default plan reads again what an earlier re-parse did; a month recorded
+    before readers were (no reader) counts as an earlier reader's; a fetch month stays done whatever read it."""
+    from datetime import UTC, datetime
+
+    from etl.orchestration.backfill import read_by_another
+
+    old, new = {"a": "r-old", "b": "r-old"}, {"a": "r-new", "b": "r-old"}
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        todo, _ = plan(con, ["a", "b"], date(2024, 1, 1), date(2024, 3, 31), "reparse", "missing", old)
+        now = datetime.now(UTC)
+        record_all(
+            con, [PartitionRecord(p, "done", 1, 2, reader="r-old") for p in todo[:5]], "reparse", "r1", now
+        )
+        record_all(
+            con, [PartitionRecord(todo[5], "done", 1, 2)], "reparse", "r0", now
+        )  # b 2024-03, no reader
+        record(con, todo[0], "fetch", "done", "f1", now, 1, 1, reader="r-old")
+        args = (con, ["a", "b"], date(2024, 1, 1), date(2024, 3, 31), "reparse")
+        todo_same, skipped = plan(*args, "missing", old)
+        assert [p.name for p in todo_same] == ["b 2024-03"] and len(skipped) == 5
+        todo_new, skipped = plan(*args, "missing", new)
+        # a's three months were read by another reader; b's stay done but for the one with no reader
+        assert [p.name for p in todo_new] == ["a 2024-01", "a 2024-02", "a 2024-03", "b 2024-03"]
+        assert [p.name for p in skipped] == ["b 2024-01", "b 2024-02"]
+        assert {p.name for p in read_by_another(con, todo_new, "reparse", new)} == {
+            "a 2024-01",
+            "a 2024-02",
+            "a 2024-03",
+            "b 2024-03",
+        }
+        # failed means failed, whatever the reader; without readers, done is done (the behaviour before)
+        assert plan(*args, "failed", new)[0] == []
+        assert [p.name for p in plan(*args, "missing")[0]] == []
+        # a fetch month is done once fetched: re-reading is the re-parse's job
+        todo_f, _ = plan(con, ["a"], date(2024, 1, 1), date(2024, 1, 31), "fetch", "missing", new)
+        assert todo_f == [] and read_by_another(con, [todo[0]], "fetch", new) == set()
+        assert con.execute(
+            "select reader from backfill_partition where mode = 'fetch' and source_id = 'a'"
+        ).fetchall() == [("r-old",)]

@@ -75,7 +75,7 @@ def test_a_new_warehouse_gets_facts_with_evidence_and_provenance(tmp_path, demo_
     assert len(versions) == 1
 
 
-def test_backfill_reparse_needs_no_network_and_changes_nothing(tmp_path, demo_sites, demo_sources):
+def test_backfill_reparse_needs_no_network_and_changes_nothing(tmp_path, demo_sites, demo_sources, capsys):
     nightly = load_flow_module("nightly").nightly
     backfill = load_flow_module("backfill").backfill
     db = tmp_path / "w.duckdb"
@@ -121,6 +121,36 @@ def test_backfill_reparse_needs_no_network_and_changes_nothing(tmp_path, demo_si
         assert con.execute("select source_id, cursor_date from source_state order by 1").fetchall() == cursors
     finally:
         con.close()
+
+    # one source's reading settings change (a body selector, here one its pages do not have, so the template's
+    # is read as before): its months, and only its, are not done for the new reader
+    reg = demo_sources / "demo.toml"
+    text = reg.read_text(encoding="utf-8")
+    reg.write_text(
+        text.replace('id = "fuyang-mzj"\n', 'id = "fuyang-mzj"\nbody_selector = ".no-such-block"\n'), "utf-8"
+    )
+    args = {
+        "start": date(2023, 1, 1),
+        "end": date(2025, 12, 31),
+        "registry": str(demo_sources),
+        "db": str(db),
+    }
+    capsys.readouterr()
+    planned = backfill(**args, reparse=True, dry_run=True, lock_timeout=30)
+    out = capsys.readouterr().out
+    assert planned and {p["partition"].split()[0] for p in planned} == {"fuyang-mzj"}
+    assert all(
+        line.endswith("(stored pages; done by an earlier reader)")
+        for line in out.splitlines()
+        if line.startswith("would re-parse")
+    )
+    assert "skip (done): kashgar-mzj 2023-01" in out
+    stats = backfill(**args, reparse=True, lock_timeout=30, workers=1)
+    assert {s["source_id"] for s in stats} == {"fuyang-mzj (reparse)"} and sum(
+        s["fetched"] for s in stats
+    ) > 0
+    assert scorecard(db)[0] == card
+    assert backfill(**args, reparse=True, lock_timeout=30, workers=1) == []
 
 
 def test_fetch_backfill_loads_only_its_window_and_leaves_the_cursor(tmp_path, demo_sources):

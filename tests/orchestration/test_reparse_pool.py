@@ -263,3 +263,51 @@ def test_the_writer_renews_its_connection_and_loads_the_same(tmp_path, monkeypat
         "select count(*), sum(pages) from backfill_partition where mode = 'reparse' and status = 'done' and run_id = 'r3'"
     ).fetchone()
     assert done == (5 * 12, 35)
+
+
+def test_the_reparse_after_an_improvement_reads_again_what_an_earlier_one_did_and_only_once(tmp_path):
+    """Months are recorded with the reader that did them; with another reader (an edited lexicon, a source's
+    new region) the default plan runs them again, the facts are replaced, not doubled, and the run after it has
+    nothing left to do."""
+    from dataclasses import replace
+
+    from etl.models import Window
+    from etl.orchestration.backfill import read_by_another
+    from etl.orchestration.reader import reader_of
+
+    con, srcs = _loaded(tmp_path)
+    before = con.execute(FACTS).fetchall()
+    window = Window(date(2024, 1, 1), date(2024, 12, 31))
+    ids = [s.id for s in srcs]
+    readers = {s.id: reader_of(s) for s in srcs}
+
+    def planned(srcs_now):
+        rs = {s.id: reader_of(s) for s in srcs_now}
+        todo, skipped = plan(con, ids, window.start, window.end, "reparse", "missing", rs)
+        return todo, skipped, read_by_another(con, todo, "reparse", rs)
+
+    todo, _, stale = planned(srcs)
+    assert len(todo) == 60 and stale == set()
+    reparse_window(con, srcs, by_source(todo), str(tmp_path / "raw"), window, "r1", workers=1)
+    recorded = con.execute(
+        "select source_id, min(reader), max(reader), count(*) from backfill_partition where mode = 'reparse' "
+        "group by 1 order by 1"
+    ).fetchall()
+    assert recorded == [(s, readers[s], readers[s], 12) for s in sorted(ids)]
+    assert planned(srcs)[0] == []  # the same reader: nothing to do
+
+    # one source's issuing region is corrected: its months, and only its, are read again
+    moved = replace(srcs[0], region="110000")
+    now = [moved, *srcs[1:]]
+    todo, skipped, stale = planned(now)
+    assert {p.source_id for p in todo} == {moved.id} and len(todo) == 12 and stale == set(todo)
+    assert len(skipped) == 48
+    stats, times = reparse_window(con, now, by_source(todo), str(tmp_path / "raw"), window, "r2", workers=1)
+    assert times.pages == 7 and sum(s.fetched for s in stats) == 7
+    after = con.execute(FACTS).fetchall()
+    assert len(after) == len(before)  # replaced, not doubled
+    assert planned(now)[0] == []
+    assert con.execute(
+        "select count(distinct reader) from backfill_partition where mode = 'reparse' and source_id = ?",
+        [moved.id],
+    ).fetchone() == (1,)

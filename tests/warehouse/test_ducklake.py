@@ -45,7 +45,7 @@ def test_two_writers_at_once_on_a_ducklake_equal_the_file_warehouse(tmp_path, mo
         lake = "ducklake:postgres:" + pg.createdb("lake")
         monkeypatch.setenv("ETL_LAKE_DATA", str(tmp_path / "lake-data"))
         with open_warehouse(lake) as con:  # migrations, dimensions, views: once, before the writers
-            assert con.execute("select count(*) from schema_migration").fetchone()[0] == 5
+            assert con.execute("select count(*) from schema_migration").fetchone()[0] == 6
         env = dict(os.environ)
         procs = [
             subprocess.Popen(

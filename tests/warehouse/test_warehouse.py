@@ -16,7 +16,7 @@ from etl.warehouse.database import (
 def test_migrations_apply_once_and_record_themselves(tmp_path):
     db = tmp_path / "w.duckdb"
     con = connect(db)
-    assert migrate(con) == [1, 2, 3, 4, 5]
+    assert migrate(con) == [1, 2, 3, 4, 5, 6]
     assert migrate(con) == []
     assert con.execute("select version, name from schema_migration order by version").fetchall() == [
         (1, "core_tables"),
@@ -24,6 +24,7 @@ def test_migrations_apply_once_and_record_themselves(tmp_path):
         (3, "fact_region_basis"),
         (4, "page_state"),
         (5, "site_document"),
+        (6, "partition_reader"),
     ]
     con.close()
 
@@ -43,7 +44,7 @@ def test_facts_loaded_before_region_basis_existed_say_unrecorded(tmp_path):
         " evidence, extractor_version) values ('f', 'b', 's', 'funding', '320722', 1, 'cny', 'exact', 'level',"
         " 'e', '0.2.0')"
     )
-    assert migrate(con) == [3, 4, 5]
+    assert migrate(con) == [3, 4, 5, 6]
     assert con.execute("select region_basis from fact").fetchall() == [("unrecorded",)]
     con.close()
 

@@ -57,29 +57,62 @@ def months(start: date, end: date) -> list[tuple[str, Window]]:
 
 
 def plan(
-    con: duckdb.DuckDBPyConnection, source_ids: list[str], start: date, end: date, mode: str, reprocess: str
+    con: duckdb.DuckDBPyConnection,
+    source_ids: list[str],
+    start: date,
+    end: date,
+    mode: str,
+    reprocess: str,
+    readers: dict[str, str] | None = None,
 ) -> tuple[list[Partition], list[Partition]]:
-    """(partitions to run, partitions skipped because their state says so)."""
+    """(partitions to run, partitions skipped because their state says so). A re-parse month is done for the
+    reader that did it only (``readers``: source id → :func:`etl.orchestration.reader.reader_of`): under
+    ``missing`` the months an earlier reader did are run again, so that an improved extractor reaches them; a
+    fetch month is done once fetched, whatever read it."""
     if reprocess not in REPROCESS:
         raise ValueError(f"reprocess must be one of {', '.join(REPROCESS)}, not {reprocess!r}")
-    status = {
-        (s, p): st
-        for s, p, st in con.execute(
-            "select source_id, partition, status from backfill_partition where mode = ?", [mode]
-        ).fetchall()
-    }
+    state = partition_state(con, mode)
     todo, skipped = [], []
     for sid in source_ids:
         for month, window in months(start, end):
             part = Partition(sid, month, window)
-            st = status.get((sid, month))
+            st, by = state.get((sid, month), (None, None))
+            done = st == "done" and not _stale(mode, by, readers, sid)
             run = (
                 reprocess == "all"
-                or (reprocess == "missing" and st != "done")
+                or (reprocess == "missing" and not done)
                 or (reprocess == "failed" and st == "failed")
             )
             (todo if run else skipped).append(part)
     return todo, skipped
+
+
+def partition_state(
+    con: duckdb.DuckDBPyConnection, mode: str
+) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """(source id, month) → (status, reader) of the partitions of ``mode`` recorded so far."""
+    rows = con.execute(
+        "select source_id, partition, status, reader from backfill_partition where mode = ?", [mode]
+    ).fetchall()
+    return {(s, p): (st, reader) for s, p, st, reader in rows}
+
+
+def _stale(mode: str, reader: str | None, readers: dict[str, str] | None, source_id: str) -> bool:
+    return mode == "reparse" and readers is not None and reader != readers.get(source_id)
+
+
+def read_by_another(
+    con: duckdb.DuckDBPyConnection, parts: list[Partition], mode: str, readers: dict[str, str] | None
+) -> set[Partition]:
+    """Those of ``parts`` recorded done by another reader than the current one (re-parse only): what a dry run
+    and the run's summary name as the reason they run again."""
+    state = partition_state(con, mode)
+    return {
+        p
+        for p in parts
+        if (st := state.get((p.source_id, p.month), (None, None)))[0] == "done"
+        and _stale(mode, st[1], readers, p.source_id)
+    }
 
 
 @dataclass(frozen=True)
@@ -91,6 +124,7 @@ class PartitionRecord:
     pages: int = 0
     facts: int = 0
     error: str | None = None
+    reader: str | None = None  # :func:`etl.orchestration.reader.reader_of` the partition's source
 
 
 def record(
@@ -103,8 +137,9 @@ def record(
     pages: int,
     facts: int,
     error: str | None = None,
+    reader: str | None = None,
 ) -> None:
-    record_all(con, [PartitionRecord(part, status, pages, facts, error)], mode, run_id, started)
+    record_all(con, [PartitionRecord(part, status, pages, facts, error, reader)], mode, run_id, started)
 
 
 def record_all(
@@ -120,8 +155,8 @@ def record_all(
 
     if not records:
         return
-    columns = [list(c) for c in zip(*((r.part.source_id, r.part.month, r.status, r.pages, r.facts, r.error)
-                                       for r in records), strict=True)]  # fmt: skip
+    columns = [list(c) for c in zip(*((r.part.source_id, r.part.month, r.status, r.pages, r.facts, r.error,
+                                        r.reader) for r in records), strict=True)]  # fmt: skip
     keys = """select unnest(?::varchar[]) as source_id, unnest(?::varchar[]) as partition"""
 
     def transaction() -> None:
@@ -135,9 +170,10 @@ def record_all(
             )
             con.execute(
                 f"""insert into backfill_partition
-                    select k.source_id, k.partition, ?, k.status, ?, ?, ?, k.pages, k.facts, k.error
+                    select k.source_id, k.partition, ?, k.status, ?, ?, ?, k.pages, k.facts, k.error, k.reader
                     from ({keys}, unnest(?::varchar[]) as status, unnest(?::integer[]) as pages,
-                                  unnest(?::integer[]) as facts, unnest(?::varchar[]) as error) as k""",
+                                  unnest(?::integer[]) as facts, unnest(?::varchar[]) as error,
+                                  unnest(?::varchar[]) as reader) as k""",
                 [mode, run_id, started, datetime.now(UTC), *columns],
             )
             con.execute("commit")
@@ -164,17 +200,18 @@ def record_empty(
     mode: str,
     run_id: str,
     unseen: dict[str, str] | None = None,
+    readers: dict[str, str] | None = None,
 ) -> None:
     """Partitions with nothing to fetch or re-read are done at once, without a task each; but a month of a
     source whose discovery failed (``unseen``: source id → error) is not known to be empty: it is failed, so
-    ``--reprocess failed`` (or missing) visits it again."""
-    unseen = unseen or {}
+    ``--reprocess failed`` (or missing) visits it again. ``readers``: source id → the reader recorded."""
+    unseen, readers = unseen or {}, readers or {}
     record_all(
         con,
         [
-            PartitionRecord(p, "failed", error=unseen[p.source_id])
+            PartitionRecord(p, "failed", error=unseen[p.source_id], reader=readers.get(p.source_id))
             if p.source_id in unseen
-            else PartitionRecord(p, "done")
+            else PartitionRecord(p, "done", reader=readers.get(p.source_id))
             for p in parts
         ],
         mode,
@@ -211,10 +248,12 @@ class Assignment:
         """The partitions with work, per source."""
         return by_source(list(self.work))
 
-    def summary(self, window: Window, mode: str, skipped: list[Partition]) -> str:
+    def summary(self, window: Window, mode: str, skipped: list[Partition], stale: int = 0) -> str:
+        """``stale``: partitions run again because an earlier reader did them."""
+        again = f" ({stale} done by an earlier reader, read again)" if stale else ""
         return (
-            f"backfill {window.start}..{window.end} ({mode}): {len(self.work)} partitions with work, "
-            f"{len(self.empty)} empty, {len(skipped)} already done"
+            f"backfill {window.start}..{window.end} ({mode}): {len(self.work) + len(self.empty)} partitions to run"
+            f"{again}: {len(self.work)} with work, {len(self.empty)} empty; {len(skipped)} already done"
         )
 
 
@@ -228,6 +267,7 @@ class BackfillRun:
     run_id: str
     lock_timeout: float
     writer_limit: str | None
+    readers: dict[str, str] = field(default_factory=dict)  # source id → its reader (recorded with its months)
 
 
 def by_source(todo: list[Partition]) -> dict[str, list[Partition]]:
@@ -267,10 +307,15 @@ def assign_fetch(found: dict[str, Discovery], parts: dict[str, list[Partition]])
     return a
 
 
-def dry_run_lines(a: Assignment, skipped: list[Partition], reparse: bool) -> list[str]:
+def dry_run_lines(
+    a: Assignment, skipped: list[Partition], reparse: bool, stale: set[Partition] | frozenset = frozenset()
+) -> list[str]:
+    """What a backfill would do; ``stale``: partitions done by an earlier reader, named as such."""
     verb = "re-parse from the raw zone" if reparse else "fetch"
     lines = [
-        f"would {verb}: {p.name} ({'stored' if reparse else len(refs)} pages)" for p, refs in a.work.items()
+        f"would {verb}: {p.name} ({'stored' if reparse else len(refs)} pages"
+        + ("; done by an earlier reader)" if p in stale else ")")
+        for p, refs in a.work.items()
     ]
     lines += [f"nothing published: {p.name}" for p in a.empty]
     lines += [f"skip (done): {p.name}" for p in skipped]

@@ -24,6 +24,7 @@ import duckdb
 from etl.models import Source, SourceStats, Window
 from etl.orchestration.backfill import Partition, PartitionRecord, month_of, record_all
 from etl.orchestration.cores import default_workers, usable_cores
+from etl.orchestration.reader import reader_of
 from etl.orchestration.reparse import pages_by_month_of, raw_pages_of
 from etl.orchestration.reparse_worker import ChunkResult, reparse_pieces
 from etl.warehouse.database import checkpoint_file
@@ -174,9 +175,9 @@ def _malloc_trim() -> Callable[[int], int] | None:
         return None
 
 
-def _records(ps: list[Partition], out: _Outcome | None) -> list[PartitionRecord]:
+def _records(ps: list[Partition], out: _Outcome | None, reader: str | None) -> list[PartitionRecord]:
     """A source's partitions as they end (``out``: what its chunks loaded, None for a source with no page):
-    failed where a page of the month failed, else done."""
+    failed where a page of the month failed, else done, by ``reader``."""
     failures, pages, facts = (out.failures, out.pages, out.facts) if out else ({}, {}, {})
     return [
         PartitionRecord(
@@ -185,6 +186,7 @@ def _records(ps: list[Partition], out: _Outcome | None) -> list[PartitionRecord]
             pages.get(p.month, 0),
             facts.get(p.month, 0),
             "; ".join(errors)[:2000] if errors else None,
+            reader,
         )
         for p in ps
     ]
@@ -225,6 +227,8 @@ def reparse_window(
     signal, a crash, a full disk) keeps the sources it finished, and the next ``reprocess=missing`` run starts
     after them. Returns per-source stats and the time split."""
     workers = workers or default_workers(usable_cores())
+    # each month is recorded with the reader that did it: the next re-parse runs again what another one did
+    readers = {s.id: reader_of(s) for s in sources}
     writer = _Writer(con, reopen)
     times = ReparseTimes(workers=workers)
     started = datetime.now(UTC)
@@ -260,7 +264,7 @@ def reparse_window(
                 out.failures[month] += errors
             in_flight[source.id] -= 1
             if source.id in handed_out and not in_flight[source.id]:
-                finished += _records(parts[source.id], out)
+                finished += _records(parts[source.id], out, readers[source.id])
         record_all(writer.con, finished, "reparse", run_id, started)
         if times.pages // RENEW_PAGES > before // RENEW_PAGES:
             writer.renew()
@@ -308,7 +312,9 @@ def reparse_window(
                     submit()
                     take(fut.result(), chunk)
     # the others were recorded as their last chunk was loaded
-    rest = [r for sid, ps in parts.items() if sid not in handed_out for r in _records(ps, None)]
+    rest = [
+        r for sid, ps in parts.items() if sid not in handed_out for r in _records(ps, None, readers.get(sid))
+    ]
     t0, c0 = time.perf_counter(), time.thread_time()
     record_all(writer.con, rest, "reparse", run_id, started)
     # within the writer's budget and row groups: left in the WAL, the last chunks would be replayed by the next
