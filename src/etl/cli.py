@@ -697,6 +697,11 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(e, SourceConfigError | SqlFilesError | WarehouseError | ServerStartError):
             print(f"etl {args.command}: {e}", file=sys.stderr)
             return 2
+        from etl.orchestration.chunk_pool import WorkersDie
+
+        if isinstance(e, WorkersDie):
+            print(f"etl {args.command}: {e}; the months recorded before stay done", file=sys.stderr)
+            return EXIT_FAILED_SOURCE
         raise
 
 

@@ -117,14 +117,26 @@ def reparse_source(
     return reparse_pages(source, raw, raw_pages_in_window(con, source.id, window), window)
 
 
-def reparse_pages(source: Source, raw: RawZone, pages: list[tuple], window: Window | None) -> SourceBatch:
+def reparse_pages(
+    source: Source,
+    raw: RawZone,
+    pages: list[tuple],
+    window: Window | None,
+    unread: dict[str, str] | None = None,
+) -> SourceBatch:
     """Re-read stored pages (rows of :func:`raw_pages_in_window`) through the nightly run's page path; no
     network, no warehouse (so worker processes can run it). A page whose newest version cannot be read (a
     challenge or error page a site answered with 200) is read from the version its loaded facts came from; if
-    that cannot be read either, its facts stay and the page is failed, named."""
+    that cannot be read either, its facts stay and the page is failed, named. ``unread``: pages not to read
+    (url → why: reading them killed the worker process), failed and quarantined as such."""
     stats = SourceStats(source_id=source.id, discovered=len(pages))
     batch = SourceBatch(source_id=source.id, window=window or Window(date.min, date.max), stats=stats)
     for url, digest, encoding, fetched_at, published, stored_headers, loaded in pages:
+        if unread and url in unread:
+            # it keeps what the warehouse holds for it, like any page that cannot be read
+            batch.fail(PageIssue(url, "reparse", unread[url]))
+            quarantine_page(batch, "parse", "worker_died", url, unread[url], digest)
+            continue
         ref = BulletinRef(source.id, url, "", published)
         version = (digest, encoding, stored_headers, fetched_at)
         try:

@@ -5,17 +5,16 @@ several chunks and small sources packed together into one; worker processes (one
 and extract the chunks through the nightly run's page path; the single writer (this process) loads each chunk's
 batches (one per source in it) in one transaction as they come back. At most ``workers + 1`` chunks are in
 flight, so memory does not grow with the window. Each source x month partition is recorded done, or failed with
-the pages that could not be re-read, once the source's last chunk is loaded."""
+the pages that could not be re-read, once the source's last chunk is loaded. A page that kills its worker process
+fails alone and the run goes on (:mod:`etl.orchestration.chunk_pool`)."""
 
 from __future__ import annotations
 
 import ctypes
 import functools
-import multiprocessing
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -23,6 +22,7 @@ import duckdb
 
 from etl.models import Source, SourceStats, Window
 from etl.orchestration.backfill import Partition, PartitionRecord, month_of, record_all
+from etl.orchestration.chunk_pool import run_chunks
 from etl.orchestration.cores import default_workers, usable_cores
 from etl.orchestration.reader import reader_of
 from etl.orchestration.reparse import pages_by_month_of, raw_pages_of
@@ -198,6 +198,15 @@ def _pieces(
     return [(s, pages, parts[s.id]) for s, pages, _ in chunk]
 
 
+def _handed_out(
+    jobs: Iterator[list[Piece]], hand_out: Callable[[list[Piece]], None]
+) -> Iterator[list[Piece]]:
+    """The chunks, each booked as handed out when drawn."""
+    for chunk in jobs:
+        hand_out(chunk)
+        yield chunk
+
+
 def _planned_pages(counts: dict[str | None, int], ps: list[Partition]) -> int:
     """The pages :func:`_jobs` will hand out for a source, from its :func:`pages_by_month` count (undated pages
     go to the source's latest partition, as in :func:`month_of`)."""
@@ -282,35 +291,14 @@ def reparse_window(
     counts |= pages_by_month_of(writer.con, [sid for sid in todo if sid not in counts], window)
     planned = {sid: _planned_pages(counts[sid], parts[sid]) for sid in todo}
     total = sum(planned.values())
-    jobs = _jobs(writer, sources, parts, window, chunk_pages, planned)
+    jobs = _handed_out(_jobs(writer, sources, parts, window, chunk_pages, planned), hand_out)
     if workers <= 1:
         for chunk in jobs:
-            hand_out(chunk)
             take(reparse_pieces(raw_root, window, _pieces(chunk, parts)), chunk)
     else:
-        # spawn, not fork: the flow runs in threads (Prefect, httpx pools), and a forked thread holding a lock
-        # deadlocks the child
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            pending: dict[Future, list[Piece]] = {}
-
-            def submit() -> None:
-                nxt = next(jobs, None)
-                if nxt is not None:
-                    hand_out(nxt)
-                    pending[pool.submit(reparse_pieces, raw_root, window, _pieces(nxt, parts))] = nxt
-
-            # one chunk queued behind each busy worker, and the next one handed out before the writer loads
-            # what came back: otherwise the worker that just finished waits idle for the whole load (on 2 cores,
-            # where the writer takes a core's share, the two orders measured within the run-to-run spread)
-            for _ in range(workers + 1):
-                submit()
-            while pending:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    chunk = pending.pop(fut)
-                    submit()
-                    take(fut.result(), chunk)
+        say = functools.partial(print, flush=True)
+        for chunk, results in run_chunks(jobs, lambda c: _pieces(c, parts), workers, raw_root, window, say):
+            take(results, chunk)
     # the others were recorded as their last chunk was loaded
     rest = [
         r for sid, ps in parts.items() if sid not in handed_out for r in _records(ps, None, readers.get(sid))

@@ -28,10 +28,15 @@ class ChunkResult:
 
 
 def reparse_chunk(
-    source: Source, raw_root: str, pages: list[tuple], window: Window, parts: list[Partition]
+    source: Source,
+    raw_root: str,
+    pages: list[tuple],
+    window: Window,
+    parts: list[Partition],
+    unread: dict[str, str] | None = None,
 ) -> ChunkResult:
     started = time.process_time()
-    batch = reparse_pages(source, RawZone(raw_root), pages, window)
+    batch = reparse_pages(source, RawZone(raw_root), pages, window, unread)
     month = {p[0]: month_of(p[4], parts) for p in pages}
     done = ChunkResult(batch, 0.0, defaultdict(int), defaultdict(int), defaultdict(list))
     for url in batch.reparsed_urls:
@@ -47,7 +52,11 @@ def reparse_chunk(
 
 
 def reparse_pieces(
-    raw_root: str, window: Window, pieces: list[tuple[Source, list[tuple], list[Partition]]]
+    raw_root: str,
+    window: Window,
+    pieces: list[tuple[Source, list[tuple], list[Partition]]],
+    unread: dict[str, str] | None = None,
 ) -> list[ChunkResult]:
-    """A chunk of several sources' pages (small sources are packed together): one batch per source."""
-    return [reparse_chunk(source, raw_root, pages, window, parts) for source, pages, parts in pieces]
+    """A chunk of several sources' pages (small sources are packed together): one batch per source.
+    ``unread``: pages failed without being read (url → why)."""
+    return [reparse_chunk(source, raw_root, pages, window, parts, unread) for source, pages, parts in pieces]
