@@ -196,6 +196,14 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if end < start:
         print(f"etl backfill: --end {end} is before --start {start}", file=sys.stderr)
         return 2
+    if args.reparse:
+        from etl.settings import reparse_page_seconds
+
+        try:
+            reparse_page_seconds()  # read again by the run; a bad value fails here, before any work
+        except ValueError as e:
+            print(f"etl backfill: {e}", file=sys.stderr)
+            return 2
     params = {
         "start": start,
         "end": end,

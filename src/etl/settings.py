@@ -76,3 +76,22 @@ def direct_loopback(environ: dict[str, str] | None = None) -> None:
         if "*" in have:
             continue
         env[var] = ",".join(have + [h for h in _LOOPBACK if h not in have])
+
+
+# Seconds a re-parse worker may spend on one stored page before the kernel ends it: the run then fails that page
+# alone, as it does one that crashes its worker. Pages take milliseconds; a long PDF seconds.
+REPARSE_PAGE_SECONDS = 300.0
+
+
+def reparse_page_seconds() -> float:
+    """``ETL_REPARSE_PAGE_SECONDS``, else :data:`REPARSE_PAGE_SECONDS`."""
+    raw = os.environ.get("ETL_REPARSE_PAGE_SECONDS")
+    if raw is None:
+        return REPARSE_PAGE_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < 86_400:
+        raise ValueError(f"ETL_REPARSE_PAGE_SECONDS must be a number of seconds in (0, 86400), got {raw!r}")
+    return seconds

@@ -159,6 +159,14 @@ def test_backfill_end_before_start_is_one_line(tmp_path, capsys):
     assert "--end 2024-01-01 is before --start 2024-05-01" in capsys.readouterr().err
 
 
+def test_a_reparse_with_a_bad_page_time_limit_is_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ETL_REPARSE_PAGE_SECONDS", "five")
+    assert main(["backfill", "--reparse", "--start", "2024-01-01", "--end", "2024-01-31"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "etl backfill: ETL_REPARSE_PAGE_SECONDS must be a number of seconds in (0, 86400), got 'five'"
+    )
+
+
 def test_extract_table_has_a_header_and_whole_numbers(tmp_path, capsys):
     (tmp_path / "t.txt").write_text("连云港市投入资金123.4567万元，建成社工站12个。", encoding="utf-8")
     assert main(["extract", str(tmp_path / "t.txt"), "--format", "table"]) == 0

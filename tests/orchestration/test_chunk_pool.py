@@ -143,6 +143,47 @@ def test_a_page_that_kills_its_worker_fails_alone_and_the_run_goes_on(tmp_path, 
     ).fetchone() == (60,)
 
 
+def test_a_page_its_worker_cannot_finish_is_ended_and_fails_alone(tmp_path, monkeypatch, capsys):
+    """A page stuck where Python cannot interrupt it (here, a pipe nobody writes: native code looping is the
+    real case) ends its worker at ETL_REPARSE_PAGE_SECONDS and is found like a page that crashes it."""
+    monkeypatch.setenv("ETL_REPARSE_PAGE_SECONDS", "1")
+    con, srcs = _loaded(tmp_path)
+    before = con.execute(FACTS).fetchall()
+    window = Window(date(2024, 1, 1), date(2024, 12, 31))
+    url, digest = con.execute(
+        "select url, content_hash from raw_page where source_id = ? order by url_key limit 1", [srcs[1].id]
+    ).fetchone()
+    path = tmp_path / "raw" / RawZone(tmp_path / "raw").relpath(digest)
+    path.chmod(0o644)
+    path.unlink()
+    os.mkfifo(path)
+    todo, _ = plan(con, [s.id for s in srcs], window.start, window.end, "reparse", "missing")
+    stats, times = reparse_window(
+        con, srcs, by_source(todo), str(tmp_path / "raw"), window, "r1", workers=2, chunk_pages=7
+    )
+    out = capsys.readouterr().out
+    assert f"reparse: {url}: the worker reading it was killed by SIGALRM (a page took longer than" in out
+    failures = [f for s in stats for f in s.failures]
+    assert [f.url for f in failures] == [url] and "SIGALRM" in failures[0].reason
+    assert times.pages == 35 and sum(s.fetched for s in stats) == 34
+    assert con.execute(FACTS).fetchall() == before
+
+
+def test_the_time_a_page_may_take_is_a_number_of_seconds(monkeypatch):
+    import pytest
+
+    from etl.settings import REPARSE_PAGE_SECONDS, reparse_page_seconds
+
+    monkeypatch.delenv("ETL_REPARSE_PAGE_SECONDS", raising=False)
+    assert reparse_page_seconds() == REPARSE_PAGE_SECONDS == 300
+    monkeypatch.setenv("ETL_REPARSE_PAGE_SECONDS", "2.5")
+    assert reparse_page_seconds() == 2.5
+    for bad in ("0", "-3", "soon", "1e9"):
+        monkeypatch.setenv("ETL_REPARSE_PAGE_SECONDS", bad)
+        with pytest.raises(ValueError, match="ETL_REPARSE_PAGE_SECONDS must be a number of seconds"):
+            reparse_page_seconds()
+
+
 def test_workers_that_die_whatever_they_read_stop_the_run_named(tmp_path):
     """Three pages in a row whose reading kills the worker: not pages at fault but the workers (a broken
     install, a machine out of memory); the run stops saying so instead of paying a new process per page."""

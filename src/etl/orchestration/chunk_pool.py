@@ -1,7 +1,8 @@
 """The re-parse's worker processes, and what happens when one dies under a page.
 
 A worker can die reading a page: a crash in native code (the HTML parser's, a PDF library's), the kernel's
-out-of-memory killer. The executor then fails every chunk in flight. Raised, that ended the whole re-parse with a
+out-of-memory killer, or its own time limit (a page stuck in native code cannot be interrupted, only ended: the
+kernel ends a worker that spends ``ETL_REPARSE_PAGE_SECONDS`` on one page). The executor then fails every chunk in flight. Raised, that ended the whole re-parse with a
 traceback; and since every later run met the same page at the same place, a re-parse of every bureau's ten years
 could never get past it. Now the chunks that were in flight are run again, one at a time, each alone in a worker
 of its own. A chunk that comes back was not the cause (another chunk's page was, or memory was short for a
@@ -60,6 +61,7 @@ def how_it_died(pool: ProcessPoolExecutor) -> str:
         why = {
             "SIGKILL": " (what the out-of-memory killer sends)",
             "SIGSEGV": " (a crash in native code)",
+            "SIGALRM": " (a page took longer than ETL_REPARSE_PAGE_SECONDS)",
         }.get(name, "")
         return f"was killed by {name}{why}"
     return f"exited with code {code}"
@@ -68,8 +70,8 @@ def how_it_died(pool: ProcessPoolExecutor) -> str:
 class _Alone:
     """One worker process running one chunk at a time: a death here is that chunk's own. Replaced when it dies."""
 
-    def __init__(self, ctx, raw_root: str, window: Window) -> None:
-        self.ctx, self.raw_root, self.window = ctx, raw_root, window
+    def __init__(self, ctx, raw_root: str, window: Window, page_seconds: float | None) -> None:
+        self.ctx, self.raw_root, self.window, self.page_seconds = ctx, raw_root, window, page_seconds
         self.pool: ProcessPoolExecutor | None = None
 
     def run(
@@ -79,7 +81,8 @@ class _Alone:
         if self.pool is None:
             self.pool = ProcessPoolExecutor(max_workers=1, mp_context=self.ctx)
         try:
-            return self.pool.submit(reparse_pieces, self.raw_root, self.window, pieces, unread).result(), ""
+            args = (self.raw_root, self.window, pieces, unread, self.page_seconds)
+            return self.pool.submit(reparse_pieces, *args).result(), ""
         except BrokenProcessPool:
             how = how_it_died(self.pool)
             self.close()
@@ -133,14 +136,16 @@ def run_chunks(
     raw_root: str,
     window: Window,
     say: Callable[[str], None] = print,
+    page_seconds: float | None = None,
 ) -> Iterator[tuple[C, list[ChunkResult]]]:
     """Each chunk with its results, as they come back from ``workers`` processes: one chunk queued behind each
     busy worker, and the next one handed out before the caller loads what came back (otherwise the worker that
-    just finished waits idle for the whole load). A chunk is drawn from ``chunks`` when it is handed out."""
+    just finished waits idle for the whole load). A chunk is drawn from ``chunks`` when it is handed out. A worker
+    spending more than ``page_seconds`` on a page is ended, and the page found like one that crashes it."""
     # spawn, not fork: the flow runs in threads (Prefect, httpx pools), and a forked thread holding a lock
     # deadlocks the child
     ctx = multiprocessing.get_context("spawn")
-    alone = _Alone(ctx, raw_root, window)
+    alone = _Alone(ctx, raw_root, window, page_seconds)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
     pending: dict[Future, C] = {}
     unsent: list[C] = []  # handed out while the pool was breaking: never ran
@@ -150,7 +155,7 @@ def run_chunks(
         if nxt is None:
             return
         try:
-            pending[pool.submit(reparse_pieces, raw_root, window, pieces_of(nxt))] = nxt
+            pending[pool.submit(reparse_pieces, raw_root, window, pieces_of(nxt), None, page_seconds)] = nxt
         except BrokenProcessPool:
             unsent.append(nxt)
 

@@ -4,6 +4,9 @@ source's selectors improve."""
 from __future__ import annotations
 
 import json
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -123,12 +126,14 @@ def reparse_pages(
     pages: list[tuple],
     window: Window | None,
     unread: dict[str, str] | None = None,
+    page_seconds: float | None = None,
 ) -> SourceBatch:
     """Re-read stored pages (rows of :func:`raw_pages_in_window`) through the nightly run's page path; no
     network, no warehouse (so worker processes can run it). A page whose newest version cannot be read (a
     challenge or error page a site answered with 200) is read from the version its loaded facts came from; if
     that cannot be read either, its facts stay and the page is failed, named. ``unread``: pages not to read
-    (url → why: reading them killed the worker process), failed and quarantined as such."""
+    (url → why: reading them killed the worker process), failed and quarantined as such. ``page_seconds``: in a
+    worker process only, the time a page may take before the kernel ends the process (:func:`time_limit`)."""
     stats = SourceStats(source_id=source.id, discovered=len(pages))
     batch = SourceBatch(source_id=source.id, window=window or Window(date.min, date.max), stats=stats)
     for url, digest, encoding, fetched_at, published, stored_headers, loaded in pages:
@@ -140,10 +145,11 @@ def reparse_pages(
         ref = BulletinRef(source.id, url, "", published)
         version = (digest, encoding, stored_headers, fetched_at)
         try:
-            _read_version(source, raw, ref, version, batch)
-            if url in batch.unreadable and loaded is not None and loaded[0] != digest:
-                version = loaded
+            with time_limit(page_seconds):
                 _read_version(source, raw, ref, version, batch)
+                if url in batch.unreadable and loaded is not None and loaded[0] != digest:
+                    version = loaded
+                    _read_version(source, raw, ref, version, batch)
         except (FileNotFoundError, RawZoneCorrupt) as e:
             # the page keeps what the warehouse holds for it; the partition is failed and the file named
             batch.fail(PageIssue(url, "reparse", str(e)))
@@ -158,6 +164,23 @@ def reparse_pages(
         batch.outcomes[url] = "fetched"
         batch.reparsed_urls.append(url)
     return batch
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Past ``seconds``, the kernel ends this process (SIGALRM, whose default action is to terminate): a page
+    stuck in native code (a regular expression backtracking, a parser looping) cannot be interrupted from Python,
+    only ended. For worker processes only: the pool then finds and fails the page as it does one that crashes
+    its worker (:mod:`etl.orchestration.chunk_pool`)."""
+    if not seconds:
+        yield
+        return
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def _read_version(source: Source, raw: RawZone, ref: BulletinRef, version: tuple, batch: SourceBatch) -> None:

@@ -27,6 +27,7 @@ from etl.orchestration.cores import default_workers, usable_cores
 from etl.orchestration.reader import reader_of
 from etl.orchestration.reparse import pages_by_month_of, raw_pages_of
 from etl.orchestration.reparse_worker import ChunkResult, reparse_pieces
+from etl.settings import reparse_page_seconds
 from etl.warehouse.database import checkpoint_file
 from etl.warehouse.load import load_batches
 
@@ -297,7 +298,10 @@ def reparse_window(
             take(reparse_pieces(raw_root, window, _pieces(chunk, parts)), chunk)
     else:
         say = functools.partial(print, flush=True)
-        for chunk, results in run_chunks(jobs, lambda c: _pieces(c, parts), workers, raw_root, window, say):
+        chunks = run_chunks(
+            jobs, lambda c: _pieces(c, parts), workers, raw_root, window, say, reparse_page_seconds()
+        )
+        for chunk, results in chunks:
             take(results, chunk)
     # the others were recorded as their last chunk was loaded
     rest = [

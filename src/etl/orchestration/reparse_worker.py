@@ -34,9 +34,10 @@ def reparse_chunk(
     window: Window,
     parts: list[Partition],
     unread: dict[str, str] | None = None,
+    page_seconds: float | None = None,
 ) -> ChunkResult:
     started = time.process_time()
-    batch = reparse_pages(source, RawZone(raw_root), pages, window, unread)
+    batch = reparse_pages(source, RawZone(raw_root), pages, window, unread, page_seconds)
     month = {p[0]: month_of(p[4], parts) for p in pages}
     done = ChunkResult(batch, 0.0, defaultdict(int), defaultdict(int), defaultdict(list))
     for url in batch.reparsed_urls:
@@ -56,7 +57,12 @@ def reparse_pieces(
     window: Window,
     pieces: list[tuple[Source, list[tuple], list[Partition]]],
     unread: dict[str, str] | None = None,
+    page_seconds: float | None = None,
 ) -> list[ChunkResult]:
     """A chunk of several sources' pages (small sources are packed together): one batch per source.
-    ``unread``: pages failed without being read (url → why)."""
-    return [reparse_chunk(source, raw_root, pages, window, parts, unread) for source, pages, parts in pieces]
+    ``unread``: pages failed without being read (url → why); ``page_seconds``: in a worker process, the time a
+    page may take before the kernel ends the process."""
+    return [
+        reparse_chunk(source, raw_root, pages, window, parts, unread, page_seconds)
+        for source, pages, parts in pieces
+    ]
