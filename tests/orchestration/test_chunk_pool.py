@@ -72,30 +72,39 @@ class Killer:
         assert not self.thread.is_alive()
 
 
+WINDOW = Window(date(2024, 1, 1), date(2024, 12, 31))
+
+
+def _pipe_for(tmp_path: Path, digest: str) -> tuple[Path, bytes]:
+    """The stored body ``digest`` replaced by a named pipe nobody writes: (its path, the body)."""
+    path = tmp_path / "raw" / RawZone(tmp_path / "raw").relpath(digest)
+    body = path.read_bytes()
+    path.chmod(0o644)
+    path.unlink()
+    os.mkfifo(path)
+    return path, body
+
+
+def _reparse(con, srcs, tmp_path: Path, run_id: str, chunk_pages: int = 7):
+    """Every month not done, re-parsed over two workers (a chunk per source at 7 pages: several in flight)."""
+    todo, _ = plan(con, [s.id for s in srcs], WINDOW.start, WINDOW.end, "reparse", "missing")
+    raw = str(tmp_path / "raw")
+    return reparse_window(con, srcs, by_source(todo), raw, WINDOW, run_id, workers=2, chunk_pages=chunk_pages)
+
+
 def test_a_page_that_kills_its_worker_fails_alone_and_the_run_goes_on(tmp_path, capsys):
     con, srcs = _loaded(tmp_path)
     before = con.execute(FACTS).fetchall()
-    window = Window(date(2024, 1, 1), date(2024, 12, 31))
-    ids = [s.id for s in srcs]
     # a page of the third source becomes a pipe whose every reader is killed
     url, digest, published = con.execute(
         "select b.url, r.content_hash, b.published from raw_page as r join bulletin as b using (source_id, url_key) "
         "where r.source_id = ? order by r.url_key limit 1 offset 3",
         [srcs[2].id],
     ).fetchone()
-    raw = RawZone(tmp_path / "raw")
-    path = tmp_path / "raw" / raw.relpath(digest)
-    body = path.read_bytes()
-    path.chmod(0o644)
-    path.unlink()
-    os.mkfifo(path)
+    path, body = _pipe_for(tmp_path, digest)
     killer = Killer(path)
     try:
-        todo, _ = plan(con, ids, window.start, window.end, "reparse", "missing")
-        # a chunk per source (7 pages each), two workers: several chunks in flight when the worker dies
-        stats, times = reparse_window(
-            con, srcs, by_source(todo), str(tmp_path / "raw"), window, "r1", workers=2, chunk_pages=7
-        )
+        stats, times = _reparse(con, srcs, tmp_path, "r1")
     finally:
         killer.stop()
     # killed three times: in the pool, reading its chunk alone, reading itself alone
@@ -132,9 +141,9 @@ def test_a_page_that_kills_its_worker_fails_alone_and_the_run_goes_on(tmp_path, 
     # the page is readable again: the next run reads the failed month only, and all is done
     path.unlink()
     path.write_bytes(body)
-    todo, skipped = plan(con, ids, window.start, window.end, "reparse", "missing")
+    todo, skipped = plan(con, [s.id for s in srcs], WINDOW.start, WINDOW.end, "reparse", "missing")
     assert [p.name for p in todo] == [f"{srcs[2].id} {month}"] and len(skipped) == 59
-    stats, _ = reparse_window(con, srcs, by_source(todo), str(tmp_path / "raw"), window, "r2", workers=2)
+    stats, _ = _reparse(con, srcs, tmp_path, "r2")
     assert sum(s.failed for s in stats) == 0 and sum(s.fetched for s in stats) >= 1
     assert con.execute(FACTS).fetchall() == before
     assert con.execute("select count(*) from quarantine where check_name = 'worker_died'").fetchone() == (0,)
@@ -149,18 +158,11 @@ def test_a_page_its_worker_cannot_finish_is_ended_and_fails_alone(tmp_path, monk
     monkeypatch.setenv("ETL_REPARSE_PAGE_SECONDS", "1")
     con, srcs = _loaded(tmp_path)
     before = con.execute(FACTS).fetchall()
-    window = Window(date(2024, 1, 1), date(2024, 12, 31))
     url, digest = con.execute(
         "select url, content_hash from raw_page where source_id = ? order by url_key limit 1", [srcs[1].id]
     ).fetchone()
-    path = tmp_path / "raw" / RawZone(tmp_path / "raw").relpath(digest)
-    path.chmod(0o644)
-    path.unlink()
-    os.mkfifo(path)
-    todo, _ = plan(con, [s.id for s in srcs], window.start, window.end, "reparse", "missing")
-    stats, times = reparse_window(
-        con, srcs, by_source(todo), str(tmp_path / "raw"), window, "r1", workers=2, chunk_pages=7
-    )
+    _pipe_for(tmp_path, digest)
+    stats, times = _reparse(con, srcs, tmp_path, "r1")
     out = capsys.readouterr().out
     assert f"reparse: {url}: the worker reading it was killed by SIGALRM (a page took longer than" in out
     failures = [f for s in stats for f in s.failures]
@@ -193,36 +195,15 @@ def test_workers_that_die_whatever_they_read_stop_the_run_named(tmp_path):
 
     con, srcs = _loaded(tmp_path)
     before = con.execute(FACTS).fetchall()
-    window = Window(date(2024, 1, 1), date(2024, 12, 31))
-    raw = RawZone(tmp_path / "raw")
-    digests = [
-        d
-        for (d,) in con.execute(
-            "select content_hash from raw_page where source_id = ? order by url_key limit ?",
-            [srcs[0].id, FIRST_PROBES],
-        ).fetchall()
-    ]
-    killers = []
-    for d in digests:
-        path = tmp_path / "raw" / raw.relpath(d)
-        path.chmod(0o644)
-        path.unlink()
-        os.mkfifo(path)
-        killers.append(Killer(path))
+    digests = con.execute(
+        "select content_hash from raw_page where source_id = ? order by url_key limit ?",
+        [srcs[0].id, FIRST_PROBES],
+    ).fetchall()
+    # the first source's first chunk is those pages
+    killers = [Killer(_pipe_for(tmp_path, d)[0]) for (d,) in digests]
     try:
-        todo, _ = plan(con, [s.id for s in srcs], window.start, window.end, "reparse", "missing")
         with pytest.raises(WorkersDie, match=r"die whatever page they read \(the last was killed by SIGKILL"):
-            # the first source's first chunk is those pages
-            reparse_window(
-                con,
-                srcs,
-                by_source(todo),
-                str(tmp_path / "raw"),
-                window,
-                "r1",
-                workers=2,
-                chunk_pages=FIRST_PROBES,
-            )
+            _reparse(con, srcs, tmp_path, "r1", chunk_pages=FIRST_PROBES)
     finally:
         for k in killers:
             k.stop()
@@ -237,7 +218,10 @@ def _pool(*exitcodes):
     return SimpleNamespace(_processes=procs)
 
 
-def test_how_a_worker_died_is_named_from_its_exit_code():
+def test_how_a_worker_died_is_named_from_its_exit_code(monkeypatch):
+    import etl.orchestration.chunk_pool as chunk_pool
+
+    monkeypatch.setattr(chunk_pool, "JOIN_SECONDS", 0)  # a process whose code never comes is not waited for
     # the executor ends the survivors with SIGTERM: the other code is the cause
     assert how_it_died(_pool(-15, -9)) == "was killed by SIGKILL (what the out-of-memory killer sends)"
     assert how_it_died(_pool(-11)) == "was killed by SIGSEGV (a crash in native code)"
