@@ -202,7 +202,7 @@ def test_workers_that_die_whatever_they_read_stop_the_run_named(tmp_path):
     # the first source's first chunk is those pages
     killers = [Killer(_pipe_for(tmp_path, d)[0]) for (d,) in digests]
     try:
-        with pytest.raises(WorkersDie, match=r"die whatever page they read \(the last was killed by SIGKILL"):
+        with pytest.raises(WorkersDie, match="die whatever page they read: the last was killed by SIGKILL"):
             _reparse(con, srcs, tmp_path, "r1", chunk_pages=FIRST_PROBES)
     finally:
         for k in killers:

@@ -110,19 +110,14 @@ def rescue(alone: _Alone, pieces: Pieces, say: Callable[[str], None]) -> list[Ch
                 say(f"reparse: {page[0]}: the worker reading it {how}; failed, its loaded facts kept")
             if probed == len(deadly) == FIRST_PROBES:
                 # not a page: a worker that cannot read anything (a broken install, a machine out of memory)
-                raise WorkersDie(f"re-parse workers die whatever page they read (the last {how})")
+                raise WorkersDie(f"re-parse workers die whatever page they read: the last {how}")
     if deadly:
         results, _ = alone.run(pieces, deadly)
         if results is not None:
             return results
     # it dies, and no page alone makes it die: none of its pages is read here; they fail and keep their facts
-    unread = {
-        page[
-            0
-        ]: f"the re-parse's worker process reading its chunk {how}, and none reading a page of it alone did"
-        for _, pages, _ in pieces
-        for page in pages
-    }
+    why = f"the re-parse's worker process reading its chunk {how}, and none reading a page of it alone did"
+    unread = {page[0]: why for _, pages, _ in pieces for page in pages}
     say(
         f"reparse: the worker reading a chunk of {len(unread)} pages {how}, and none reading one alone: failed"
     )
