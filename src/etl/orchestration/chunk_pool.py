@@ -154,18 +154,15 @@ def run_chunks(
         except BrokenProcessPool:
             unsent.append(nxt)
 
-    try:
+    def fill() -> None:
         for _ in range(workers + 1):
             submit()
+
+    try:
+        fill()
         while pending or unsent:
-            if not pending:  # the pool broke with nothing in flight: what was handed out to it never ran
-                pool.shutdown(wait=True, cancel_futures=True)
-                pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-                for _ in range(workers + 1):
-                    submit()
-                continue
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             died: list[C] = []
+            finished = wait(pending, return_when=FIRST_COMPLETED)[0] if pending else set()
             for fut in finished:
                 chunk = pending.pop(fut)
                 try:
@@ -175,22 +172,25 @@ def run_chunks(
                     continue
                 submit()
                 yield chunk, results
-            if not died:
+            # a chunk died with the pool, or it refused a chunk while nothing in flight could say it broke
+            broke = died or (unsent and not pending)
+            if not broke:
                 continue
-            # the pool is gone, with every chunk in flight: which one killed it is not known
+            # every chunk in flight went with it: which one killed it is not known
             died += pending.values()
             pending.clear()
-            how = how_it_died(pool)
+            if died:
+                how = how_it_died(pool)
+                say(
+                    f"reparse: a worker process {how}; the {len(died)} chunks in flight are read again one at a "
+                    "time"
+                )
             pool.shutdown(wait=True, cancel_futures=True)
-            say(
-                f"reparse: a worker process {how}; the {len(died)} chunks in flight are read again one at a time"
-            )
             for chunk in died:
                 yield chunk, rescue(alone, pieces_of(chunk), say)
             alone.close()
             pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-            for _ in range(workers + 1):
-                submit()
+            fill()
     finally:
         alone.close()
         pool.shutdown(wait=True, cancel_futures=True)
